@@ -1,0 +1,184 @@
+# The kernel build pipeline: every kernels/**/*.cu and ptx/**/*.ptx file is one
+# module. Each is compiled (nvcc -cubin) or assembled (ptxas) to SASS for every
+# target its header line names, optionally kept as PTX for JIT on newer GPUs,
+# packed into one fatbin, and embedded into the library together with the
+# resource usage that `ptxas -v` reported (tools/build/kernel_tool.py).
+#
+# A module declares its targets in a comment line of its own, anywhere in the
+# first lines of the file:
+#   // ptxkit-module: sass=sm_80,sm_90a ptx=compute_80 hot=kernel_a,kernel_b
+# sass: the SASS targets (default sm_80,sm_90a). ptx: the virtual architecture
+# whose PTX is embedded for JIT, or "none" for arch-specific code such as
+# wgmma (default compute_80). hot: kernels that must not spill ("*" for all).
+
+set(PTXKIT_KERNEL_TOOL "${CMAKE_CURRENT_LIST_DIR}/../tools/build/kernel_tool.py")
+set(PTXKIT_NVCC_FLAGS -O3 -std=c++20 -lineinfo --expt-relaxed-constexpr CACHE STRING
+    "Flags for nvcc when it compiles kernel modules")
+set(PTXKIT_PTXAS_FLAGS -O3 CACHE STRING "Flags for ptxas when it assembles hand-written modules")
+
+function(_ptxkit_parse_module_header source out_sass out_ptx out_hot)
+  file(STRINGS "${source}" header REGEX "ptxkit-module:" LIMIT_COUNT 1)
+  set(sass "sm_80,sm_90a")
+  set(ptx "compute_80")
+  set(hot "")
+  if(header)
+    if(header MATCHES "sass=([A-Za-z0-9_,]+)")
+      set(sass "${CMAKE_MATCH_1}")
+    endif()
+    if(header MATCHES "ptx=([A-Za-z0-9_]+)")
+      set(ptx "${CMAKE_MATCH_1}")
+    endif()
+    if(header MATCHES "hot=([A-Za-z0-9_,*]+)")
+      set(hot "${CMAKE_MATCH_1}")
+    endif()
+  endif()
+  string(REPLACE "," ";" sass "${sass}")
+  foreach(arch IN LISTS sass)
+    if(NOT arch MATCHES "^sm_[0-9]+a?$")
+      message(FATAL_ERROR "${source}: SASS target '${arch}' is not of the form sm_NN or sm_NNa")
+    endif()
+  endforeach()
+  if(NOT ptx STREQUAL "none" AND NOT ptx MATCHES "^compute_[0-9]+$")
+    message(FATAL_ERROR "${source}: PTX target '${ptx}' must be compute_NN (not arch-specific) or none")
+  endif()
+  set(${out_sass} "${sass}" PARENT_SCOPE)
+  set(${out_ptx} "${ptx}" PARENT_SCOPE)
+  set(${out_hot} "${hot}" PARENT_SCOPE)
+endfunction()
+
+function(ptxkit_add_kernel_modules target)
+  set(gen_dir "${CMAKE_CURRENT_BINARY_DIR}/kernels")
+  file(MAKE_DIRECTORY "${gen_dir}")
+  set(generated_sources "")
+  set(module_symbols "")
+  set(seen_names "")
+
+  foreach(source IN LISTS ARGN)
+    file(RELATIVE_PATH rel "${CMAKE_CURRENT_SOURCE_DIR}" "${source}")
+    get_filename_component(ext "${source}" LAST_EXT)
+    # kernels/gemm/sm90_bf16.cu -> module "gemm.sm90_bf16"
+    string(REGEX REPLACE "^(kernels|ptx)/" "" name "${rel}")
+    string(REGEX REPLACE "\\.(cu|ptx)$" "" name "${name}")
+    string(REPLACE "/" "." name "${name}")
+    if(name IN_LIST seen_names)
+      message(FATAL_ERROR "two kernel sources map to module '${name}'; rename one of them")
+    endif()
+    list(APPEND seen_names "${name}")
+    string(MAKE_C_IDENTIFIER "${name}" symbol)
+
+    _ptxkit_parse_module_header("${source}" sass ptx hot)
+    set(stem "${gen_dir}/${symbol}")
+    set(images "")
+    set(logs "")
+
+    foreach(arch IN LISTS sass)
+      set(cubin "${stem}.${arch}.cubin")
+      set(log "${stem}.${arch}.ptxas.log")
+      string(REGEX REPLACE "^sm_" "" sm "${arch}")
+      if(ext STREQUAL ".cu")
+        add_custom_command(
+          OUTPUT "${cubin}" "${log}"
+          COMMAND "${Python3_EXECUTABLE}" "${PTXKIT_KERNEL_TOOL}" compile --log "${log}" --
+                  "${CUDAToolkit_NVCC_EXECUTABLE}" -cubin ${PTXKIT_NVCC_FLAGS}
+                  "-gencode=arch=compute_${sm},code=sm_${sm}"
+                  "-Xptxas=-v,-warn-spills,-warn-lmem-usage"
+                  -I "${CMAKE_CURRENT_SOURCE_DIR}/kernels"
+                  -MD -MF "${cubin}.d" -MT "${cubin}"
+                  -o "${cubin}" "${source}"
+          DEPFILE "${cubin}.d"
+          DEPENDS "${source}" "${PTXKIT_KERNEL_TOOL}"
+          COMMENT "nvcc ${rel} -> ${arch}"
+          VERBATIM)
+      else()
+        add_custom_command(
+          OUTPUT "${cubin}" "${log}"
+          COMMAND "${Python3_EXECUTABLE}" "${PTXKIT_KERNEL_TOOL}" compile --log "${log}" --
+                  "${CUDAToolkit_BIN_DIR}/ptxas" ${PTXKIT_PTXAS_FLAGS} -v -warn-spills -warn-lmem-usage
+                  "-arch=${arch}" -o "${cubin}" "${source}"
+          DEPENDS "${source}" "${PTXKIT_KERNEL_TOOL}"
+          COMMENT "ptxas ${rel} -> ${arch}"
+          VERBATIM)
+      endif()
+      list(APPEND images "--image" "elf:${sm}:${cubin}")
+      list(APPEND logs "--log" "${arch}:${log}")
+    endforeach()
+
+    if(NOT ptx STREQUAL "none")
+      string(REGEX REPLACE "^compute_" "" vsm "${ptx}")
+      if(ext STREQUAL ".cu")
+        set(ptx_file "${stem}.${ptx}.ptx")
+        add_custom_command(
+          OUTPUT "${ptx_file}"
+          COMMAND "${CUDAToolkit_NVCC_EXECUTABLE}" -ptx ${PTXKIT_NVCC_FLAGS} "-arch=${ptx}"
+                  -I "${CMAKE_CURRENT_SOURCE_DIR}/kernels"
+                  -MD -MF "${ptx_file}.d" -MT "${ptx_file}"
+                  -o "${ptx_file}" "${source}"
+          DEPFILE "${ptx_file}.d"
+          DEPENDS "${source}"
+          COMMENT "nvcc ${rel} -> ${ptx}"
+          VERBATIM)
+      else()
+        set(ptx_file "${source}")
+      endif()
+      list(APPEND images "--image" "ptx:${vsm}:${ptx_file}")
+    endif()
+
+    set(cpp "${stem}.embedded.cpp")
+    set(image_files "")
+    foreach(item IN LISTS images)
+      if(item MATCHES "^(elf|ptx):[0-9a]+:(.*)$")
+        list(APPEND image_files "${CMAKE_MATCH_2}")
+      endif()
+    endforeach()
+    set(log_files "")
+    foreach(item IN LISTS logs)
+      if(item MATCHES "^sm_[0-9a]+:(.*)$")
+        list(APPEND log_files "${CMAKE_MATCH_1}")
+      endif()
+    endforeach()
+    add_custom_command(
+      OUTPUT "${cpp}" "${stem}.fatbin"
+      COMMAND "${Python3_EXECUTABLE}" "${PTXKIT_KERNEL_TOOL}" embed
+              --name "${name}" --symbol "${symbol}" --source "${rel}"
+              --fatbinary "${CUDAToolkit_BIN_DIR}/fatbinary"
+              --fatbin "${stem}.fatbin" --out "${cpp}" "--hot=${hot}"
+              ${images} ${logs}
+      DEPENDS ${image_files} ${log_files} "${PTXKIT_KERNEL_TOOL}"
+      COMMENT "fatbinary + embed module ${name}"
+      VERBATIM)
+    list(APPEND generated_sources "${cpp}")
+    list(APPEND module_symbols "${symbol}")
+  endforeach()
+
+  # The list of every embedded module, so that the registry can find them
+  # without relying on static initialisers (which a static library drops).
+  set(decls "")
+  set(refs "")
+  foreach(symbol IN LISTS module_symbols)
+    string(APPEND decls "extern const EmbeddedModule module_${symbol};\n")
+    string(APPEND refs "    &module_${symbol},\n")
+  endforeach()
+  list(LENGTH module_symbols count)
+  set(list_cpp "${gen_dir}/embedded_module_list.cpp")
+  file(CONFIGURE OUTPUT "${list_cpp}" CONTENT
+"// Generated by cmake/PtxkitKernels.cmake: every embedded kernel module.
+#include \"runtime/embedded_module.hpp\"
+
+namespace ptxkit::detail::embedded {
+@decls@
+namespace {
+const EmbeddedModule* const kModules[] = {
+@refs@    nullptr,
+};
+}  // namespace
+
+std::span<const EmbeddedModule* const> all_modules() noexcept {
+    return {kModules, @count@};
+}
+}  // namespace ptxkit::detail::embedded
+" @ONLY)
+
+  add_library(${target} OBJECT ${generated_sources} "${list_cpp}")
+  target_include_directories(${target} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/src")
+  target_compile_features(${target} PRIVATE cxx_std_20)
+endfunction()

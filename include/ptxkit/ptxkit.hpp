@@ -1,0 +1,8 @@
+// ptxkit: hand-written PTX kernels for LLM inference. The C++ API.
+#pragma once
+
+#include "ptxkit/error.hpp"
+#include "ptxkit/memory.hpp"
+#include "ptxkit/runtime.hpp"
+#include "ptxkit/tensor.hpp"
+#include "ptxkit/version.hpp"

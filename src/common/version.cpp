@@ -1,0 +1,5 @@
+#include "ptxkit/version.hpp"
+
+namespace ptxkit {
+const char* version() noexcept { return PTXKIT_VERSION_STRING; }
+}  // namespace ptxkit

@@ -1,0 +1,175 @@
+#include "runtime/context.hpp"
+
+#include <fmt/format.h>
+
+#include "driver/check.hpp"
+#include "runtime/embedded_module.hpp"
+
+namespace ptxkit::detail {
+namespace {
+
+std::mutex g_states_mutex;
+std::map<unsigned long long, std::unique_ptr<ContextState>>& states() {
+    static auto* map = new std::map<unsigned long long, std::unique_ptr<ContextState>>();  // outlives static dtors
+    return *map;
+}
+
+ContextState& state_for(CUcontext ctx) {
+    // Context ids are unique for the life of the process, unlike handles,
+    // which the driver may reuse after a context is destroyed.
+    unsigned long long id = 0;
+    PTXKIT_CU(cuCtxGetId, ctx, &id);
+    std::lock_guard lock(g_states_mutex);
+    auto& slot = states()[id];
+    if (!slot) {
+        // The context's device: make it current briefly if it is not.
+        CUcontext current = nullptr;
+        PTXKIT_CU(cuCtxGetCurrent, &current);
+        if (current != ctx) PTXKIT_CU(cuCtxPushCurrent, ctx);
+        CUdevice device = 0;
+        const CUresult rc = driver().cuCtxGetDevice(&device);
+        if (current != ctx) {
+            CUcontext popped = nullptr;
+            PTXKIT_CU(cuCtxPopCurrent, &popped);
+        }
+        cu_check(rc, "cuCtxGetDevice");
+        slot = std::make_unique<ContextState>(ctx, id, static_cast<int>(device));
+    }
+    return *slot;
+}
+
+std::string jit_log_excerpt(const char* log) {
+    std::string s(log);
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\0')) s.pop_back();
+    return s.empty() ? "(empty)" : s;
+}
+
+}  // namespace
+
+CUcontext primary_context(int ordinal) {
+    static std::mutex mutex;
+    static std::map<int, CUcontext> retained;
+    std::lock_guard lock(mutex);
+    if (auto it = retained.find(ordinal); it != retained.end()) return it->second;
+    CUdevice device = 0;
+    PTXKIT_CU(cuDeviceGet, &device, ordinal);
+    CUcontext ctx = nullptr;
+    // Retained for the life of the process, as the CUDA runtime does.
+    PTXKIT_CU(cuDevicePrimaryCtxRetain, &ctx, device);
+    retained.emplace(ordinal, ctx);
+    return ctx;
+}
+
+ContextState& current_context_state() {
+    CUcontext ctx = nullptr;
+    PTXKIT_CU(cuCtxGetCurrent, &ctx);
+    if (ctx == nullptr) {
+        ctx = primary_context(0);
+        PTXKIT_CU(cuCtxSetCurrent, ctx);
+    }
+    return state_for(ctx);
+}
+
+ContextState::ContextState(CUcontext context, unsigned long long id, int ordinal)
+    : context_(context), id_(id), ordinal_(ordinal) {}
+
+void ContextState::mark_unusable(std::string reason) {
+    std::lock_guard lock(mutex_);
+    if (!unusable_.exchange(true)) unusable_reason_ = std::move(reason);
+}
+
+void ContextState::throw_if_unusable() const {
+    if (unusable_.load(std::memory_order_acquire)) {
+        throw Error(Status::context_unusable,
+                    fmt::format("ptxkit: the CUDA context (id {}) on device {} is unusable after an earlier sticky error: {}",
+                                id_, ordinal_, unusable_reason_));
+    }
+}
+
+ContextState::LoadedModule& ContextState::load_locked(std::string_view name) {
+    if (auto it = modules_.find(name); it != modules_.end()) return it->second;
+    const embedded::EmbeddedModule* blob = embedded::find_module(name);
+    if (blob == nullptr) {
+        throw Error(Status::internal, fmt::format("ptxkit: no embedded kernel module named '{}'", name));
+    }
+    char error_log[8192] = {};
+    char info_log[8192] = {};
+    CUjit_option options[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES, CU_JIT_INFO_LOG_BUFFER,
+                              CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES};
+    void* values[] = {error_log, reinterpret_cast<void*>(sizeof(error_log) - 1), info_log,
+                      reinterpret_cast<void*>(sizeof(info_log) - 1)};
+    CUmodule module = nullptr;
+    const CUresult rc = driver().cuModuleLoadDataEx(&module, blob->fatbin, 4, options, values);
+    if (rc != CUDA_SUCCESS) {
+        const DeviceProperties& p = properties();
+        throw_driver_error(rc, "cuModuleLoadDataEx",
+                           fmt::format("module '{}' ({}; SASS {}, PTX {}) on device {} '{}' (sm_{}{}); JIT log: {}", name,
+                                       blob->source, blob->sass_archs, blob->ptx_arch, ordinal_, p.name, p.cc_major,
+                                       p.cc_minor, jit_log_excerpt(error_log)));
+    }
+    auto [it, inserted] = modules_.emplace(std::string(name), LoadedModule{});
+    it->second.module = module;
+    return it->second;
+}
+
+const Kernel& ContextState::kernel(std::string_view module_name, std::string_view kernel_name) {
+    std::lock_guard lock(mutex_);
+    LoadedModule& module = load_locked(module_name);
+    if (auto it = module.kernels.find(kernel_name); it != module.kernels.end()) return *it->second;
+
+    auto k = std::make_unique<Kernel>();
+    k->module = std::string(module_name);
+    k->name = std::string(kernel_name);
+    const std::string where = fmt::format("kernel '{}' of module '{}'", kernel_name, module_name);
+    PTXKIT_CU_CTX(where, cuModuleGetFunction, &k->function, module.module, k->name.c_str());
+    PTXKIT_CU_CTX(where, cuFuncGetAttribute, &k->max_threads_per_block, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK,
+                  k->function);
+    PTXKIT_CU_CTX(where, cuFuncGetAttribute, &k->static_shared_bytes, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES, k->function);
+    // Once per function, at load: allow dynamic shared memory up to the
+    // device's opt-in limit, so launches never touch function attributes.
+    k->max_dynamic_shared_bytes = properties().shared_memory_per_block_optin - k->static_shared_bytes;
+    PTXKIT_CU_CTX(where, cuFuncSetAttribute, k->function, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                  k->max_dynamic_shared_bytes);
+    if (driver().cuFuncGetParamInfo != nullptr) {
+        for (std::size_t i = 0;; ++i) {
+            std::size_t offset = 0, size = 0;
+            const CUresult rc = driver().cuFuncGetParamInfo(k->function, i, &offset, &size);
+            if (rc == CUDA_ERROR_INVALID_VALUE) break;  // past the last parameter
+            cu_check(rc, "cuFuncGetParamInfo", where);
+            k->param_sizes.push_back(size);
+        }
+    }
+    auto [it, inserted] = module.kernels.emplace(k->name, std::move(k));
+    return *it->second;
+}
+
+OpContext::OpContext(CUstream stream) {
+    CUcontext current = nullptr;
+    PTXKIT_CU(cuCtxGetCurrent, &current);
+    // The legacy and per-thread default streams belong to the current context.
+    const bool default_stream = stream == nullptr || stream == CU_STREAM_LEGACY || stream == CU_STREAM_PER_THREAD;
+    CUcontext target = current;
+    if (!default_stream) {
+        PTXKIT_CU(cuStreamGetCtx, stream, &target);
+    }
+    if (target == nullptr) {
+        target = primary_context(0);
+        PTXKIT_CU(cuCtxSetCurrent, target);
+        current = target;
+    }
+    state_ = &state_for(target);
+    state_->throw_if_unusable();
+    if (target != current) {
+        PTXKIT_CU(cuCtxPushCurrent, target);
+        pushed_ = true;
+    }
+}
+
+OpContext::~OpContext() {
+    if (pushed_) {
+        CUcontext popped = nullptr;
+        driver().cuCtxPopCurrent(&popped);  // cannot throw from a destructor; the push succeeded
+    }
+}
+
+}  // namespace ptxkit::detail

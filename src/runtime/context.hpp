@@ -1,0 +1,88 @@
+// Contexts and the kernels loaded into them.
+//
+// ptxkit works in the caller's context: the context of the stream an op is
+// given (or the current one for the default stream), which for the CUDA
+// runtime and PyTorch is the device's primary context. When no context is
+// current, device 0's primary context is retained and made current, as the
+// CUDA runtime does. Modules are loaded on first use per context and their
+// functions configured once at load, never per launch.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "driver/driver_api.hpp"
+#include "ptxkit/runtime.hpp"
+
+namespace ptxkit::detail {
+
+struct Kernel {
+    CUfunction function = nullptr;
+    std::string module;
+    std::string name;
+    std::vector<std::size_t> param_sizes;  // empty when the driver cannot tell
+    int max_threads_per_block = 0;
+    int max_dynamic_shared_bytes = 0;  // raised to the device's opt-in limit at load
+    int static_shared_bytes = 0;
+};
+
+class ContextState {
+public:
+    ContextState(CUcontext context, unsigned long long id, int ordinal);
+
+    CUcontext context() const noexcept { return context_; }
+    int ordinal() const noexcept { return ordinal_; }
+    const DeviceProperties& properties() const { return device_properties(ordinal_); }
+
+    // Loads `module` on first use (thread-safe) and returns its kernel.
+    const Kernel& kernel(std::string_view module, std::string_view kernel);
+
+    // Set when a launch met a sticky error: every later op fails fast.
+    void mark_unusable(std::string reason);
+    void throw_if_unusable() const;
+
+private:
+    struct LoadedModule {
+        CUmodule module = nullptr;
+        std::map<std::string, std::unique_ptr<Kernel>, std::less<>> kernels;
+    };
+    LoadedModule& load_locked(std::string_view module);
+
+    CUcontext context_;
+    unsigned long long id_;
+    int ordinal_;
+    std::mutex mutex_;
+    std::map<std::string, LoadedModule, std::less<>> modules_;
+    std::atomic<bool> unusable_{false};
+    std::string unusable_reason_;
+};
+
+// The context an op runs in, for the duration of the op: the stream's
+// context, pushed when it is not the current one, and popped at the end.
+class OpContext {
+public:
+    explicit OpContext(CUstream stream);
+    ~OpContext();
+    OpContext(const OpContext&) = delete;
+    OpContext& operator=(const OpContext&) = delete;
+
+    ContextState& state() const noexcept { return *state_; }
+
+private:
+    ContextState* state_ = nullptr;
+    bool pushed_ = false;
+};
+
+// The state of the current context, making device 0's primary context current
+// when none is.
+ContextState& current_context_state();
+
+// Retains `ordinal`'s primary context (once per process) and returns it.
+CUcontext primary_context(int ordinal);
+
+}  // namespace ptxkit::detail
