@@ -1,0 +1,36 @@
+/* The C API from C99: the header compiles as C, and the entry points report
+ * status codes and messages. Run with no driver (ctest sets
+ * PTXKIT_LIBCUDA_PATH to a missing file). Prints a gtest-like closing line. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ptxkit/ptxkit.h"
+
+static int passed = 0;
+static int failed = 0;
+
+static void check(int ok, const char* what) {
+    if (ok) {
+        ++passed;
+    } else {
+        ++failed;
+        fprintf(stderr, "FAILED: %s (last error: %s)\n", what, ptxkit_last_error());
+    }
+}
+
+int main(void) {
+    ptxkit_tensor_t t;
+    int count = -1;
+    memset(&t, 0, sizeof t);
+
+    check(strcmp(ptxkit_version(), "") != 0, "version is set");
+    check(strcmp(ptxkit_status_string(PTXKIT_ERROR_NO_DRIVER), "PTXKIT_ERROR_NO_DRIVER") == 0, "status string");
+    check(ptxkit_copy(NULL, &t, 4, NULL) == PTXKIT_ERROR_INVALID_ARGUMENT, "null dst is invalid");
+    check(strstr(ptxkit_last_error(), "argument 'dst'") != NULL, "message names the argument");
+    check(ptxkit_convert(&t, NULL, NULL) == PTXKIT_ERROR_INVALID_ARGUMENT, "null src tensor is invalid");
+    check(ptxkit_driver_available() == 0, "no driver");
+    check(ptxkit_device_count(&count) == PTXKIT_ERROR_NO_DRIVER && count == -1, "device count needs a driver");
+
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

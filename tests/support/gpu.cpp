@@ -1,0 +1,67 @@
+#include "support/gpu.hpp"
+
+#include <utility>
+
+#include "ptxkit/runtime.hpp"
+#include "runtime/context.hpp"
+
+namespace ptxkit::testing {
+
+std::string gpu_unavailable_reason() {
+    if (ptxkit::driver_available()) return "";
+    return ptxkit::driver_unavailable_reason();
+}
+
+void use_primary_context(int ordinal) { PTXKIT_CU(cuCtxSetCurrent, detail::primary_context(ordinal)); }
+
+DeviceBuffer::DeviceBuffer(std::size_t bytes) : bytes_(bytes) {
+    if (bytes > 0) PTXKIT_CU(cuMemAlloc, &ptr_, bytes);
+}
+
+DeviceBuffer::~DeviceBuffer() {
+    if (ptr_ != 0) detail::driver().cuMemFree(ptr_);
+}
+
+DeviceBuffer::DeviceBuffer(DeviceBuffer&& other) noexcept
+    : ptr_(std::exchange(other.ptr_, 0)), bytes_(std::exchange(other.bytes_, 0)) {}
+
+DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
+    if (this != &other) {
+        if (ptr_ != 0) detail::driver().cuMemFree(ptr_);
+        ptr_ = std::exchange(other.ptr_, 0);
+        bytes_ = std::exchange(other.bytes_, 0);
+    }
+    return *this;
+}
+
+void DeviceBuffer::upload(const void* host, std::size_t bytes, std::size_t offset) {
+    if (bytes > 0) PTXKIT_CU(cuMemcpyHtoD, ptr_ + offset, host, bytes);
+}
+
+void DeviceBuffer::download(void* host, std::size_t bytes, std::size_t offset) const {
+    if (bytes > 0) PTXKIT_CU(cuMemcpyDtoH, host, ptr_ + offset, bytes);
+}
+
+void DeviceBuffer::fill(std::uint8_t byte) {
+    if (bytes_ > 0) PTXKIT_CU(cuMemsetD8, ptr_, byte, bytes_);
+}
+
+Stream::Stream() { PTXKIT_CU(cuStreamCreate, &stream_, CU_STREAM_NON_BLOCKING); }
+Stream::~Stream() {
+    if (stream_ != nullptr) detail::driver().cuStreamDestroy(stream_);
+}
+void Stream::synchronize() const { PTXKIT_CU(cuStreamSynchronize, stream_); }
+
+Event::Event() { PTXKIT_CU(cuEventCreate, &event_, CU_EVENT_DEFAULT); }
+Event::~Event() {
+    if (event_ != nullptr) detail::driver().cuEventDestroy(event_);
+}
+void Event::record(CUstream stream) { PTXKIT_CU(cuEventRecord, event_, stream); }
+void Event::synchronize() const { PTXKIT_CU(cuEventSynchronize, event_); }
+float Event::elapsed_ms_since(const Event& start) const {
+    float ms = 0.0f;
+    PTXKIT_CU(cuEventElapsedTime, &ms, start.event_, event_);
+    return ms;
+}
+
+}  // namespace ptxkit::testing
