@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# gpu-check.sh OUTDIR: everything only a GPU can tell, in one go.
+#   1. build (Release) with the dependencies in ./.deps when present
+#   2. ptxkit-info
+#   3. every test; on a GPU none of the GPU tests may be skipped
+#   4. compute-sanitizer memcheck, racecheck, synccheck, initcheck over the
+#      GPU tests, when compute-sanitizer is installed
+#   5. a short benchmark pass (JSON + markdown report)
+# Logs and a one-screen summary (OUTDIR/summary.txt) go to OUTDIR. Exits
+# non-zero when any step failed.
+set -uo pipefail
+out=${1:?usage: scripts/gpu-check.sh OUTDIR}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+source "$(dirname "$0")/env.sh"
+cd "$PTXKIT_ROOT"
+
+build=${PTXKIT_GPU_BUILD:-build/gpu}
+summary="$out/summary.txt"
+: > "$summary"
+status=0
+note() { echo "$*" | tee -a "$summary"; }
+step() {  # step NAME LOG COMMAND...
+  local name=$1 log=$2; shift 2
+  local start=$SECONDS
+  if "$@" > "$log" 2>&1; then
+    note "PASS  $name ($((SECONDS - start)) s)"
+  else
+    note "FAIL  $name ($((SECONDS - start)) s): see $(basename "$log")"
+    tail -n 30 "$log" | sed 's/^/      /' | tee -a "$summary"
+    status=1
+  fi
+}
+
+note "ptxkit gpu-check $(git rev-parse --short HEAD 2>/dev/null || echo unknown) on $(date -u +%FT%TZ)"
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv,noheader \
+  | sed 's/^/gpu: /' | tee -a "$summary"
+
+prefix=()
+[ -d .deps ] && prefix=(-DCMAKE_PREFIX_PATH="$PWD/.deps")
+step configure "$out/configure.log" cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${prefix[@]}"
+step build "$out/build.log" cmake --build "$build" -j "$(nproc)"
+[ $status -eq 0 ] || { note "build failed: stopping"; exit 1; }
+
+step ptxkit-info "$out/info.log" "$build/tools/ptxkit-info/ptxkit-info"
+sed -n '1,6p' "$out/info.log" | tee -a "$summary"
+
+step tests "$out/ctest.log" ctest --test-dir "$build" --output-on-failure -j 4
+grep -E "tests passed|tests failed" "$out/ctest.log" | tee -a "$summary"
+if grep -q "devices: [1-9]" "$out/info.log" && grep -q "(Skipped)" "$out/ctest.log"; then
+  note "FAIL  GPU tests were skipped on a machine with a GPU:"
+  grep "(Skipped)" "$out/ctest.log" | head -n 10 | tee -a "$summary"
+  status=1
+fi
+
+if command -v compute-sanitizer >/dev/null 2>&1; then
+  for tool in memcheck racecheck synccheck initcheck; do
+    step "compute-sanitizer $tool" "$out/sanitizer-$tool.log" \
+      compute-sanitizer --tool "$tool" --error-exitcode 1 --target-processes all "$build/tests/test_gpu"
+  done
+else
+  note "SKIP  compute-sanitizer: not installed"
+fi
+
+if ls "$build"/bench/bench_* >/dev/null 2>&1; then
+  mkdir -p "$out/bench"
+  for b in "$build"/bench/bench_*; do
+    [ -x "$b" ] || continue
+    area=$(basename "$b"); area=${area#bench_}
+    step "bench $area (quick)" "$out/bench/$area.log" \
+      "$b" --mode=quick --benchmark_out="$out/bench/$area.json" --benchmark_out_format=json
+    if [ -s "$out/bench/$area.json" ]; then
+      python3 tools/report/report.py --area "$area" --out-dir "$out/bench" "$out/bench/$area.json" \
+        > "$out/bench/report-$area.log" 2>&1 || note "WARN  report for $area failed"
+    fi
+  done
+fi
+
+note "gpu-check: $([ $status -eq 0 ] && echo PASSED || echo FAILED)"
+exit $status
