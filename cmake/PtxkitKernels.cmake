@@ -146,6 +146,9 @@ function(ptxkit_add_kernel_modules target)
       DEPENDS ${image_files} ${log_files} "${PTXKIT_KERNEL_TOOL}"
       COMMENT "fatbinary + embed module ${name}"
       VERBATIM)
+    # The generated file pulls the fatbin in with .incbin: rebuild its object
+    # whenever the fatbin changes, even though its own text does not.
+    set_source_files_properties("${cpp}" PROPERTIES OBJECT_DEPENDS "${stem}.fatbin")
     list(APPEND generated_sources "${cpp}")
     list(APPEND module_symbols "${symbol}")
   endforeach()

@@ -3,6 +3,7 @@
 
 #include "ptxkit/error.hpp"
 #include "ptxkit/memory.hpp"
+#include "ptxkit/moe.hpp"
 #include "ptxkit/runtime.hpp"
 #include "ptxkit/tensor.hpp"
 #include "ptxkit/version.hpp"

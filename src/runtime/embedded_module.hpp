@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <span>
+#include <span>
 #include <string_view>
 
 namespace ptxkit::detail::embedded {

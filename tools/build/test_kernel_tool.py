@@ -47,9 +47,10 @@ class ParseTest(unittest.TestCase):
 
     def test_render_embeds_bytes_and_table(self):
         ks = kernel_tool.parse_ptxas_log(SM90_LOG, "sm_90a")
-        cpp = kernel_tool.render_cpp("gemm.x", "gemm_x", "kernels/gemm/x.cu", bytes([0x50, 0xED, 0x55, 0xBA]), ks,
+        cpp = kernel_tool.render_cpp("gemm.x", "gemm_x", "kernels/gemm/x.cu", "/b/gemm_x.fatbin", 1234, ks,
                                      ["gemm_main"], ["sm_90a"], "none")
-        self.assertIn("0x50,0xed,0x55,0xba", cpp)
+        self.assertIn('.incbin \\"/b/gemm_x.fatbin\\"', cpp)
+        self.assertIn("ptxkit_fatbin_gemm_x, 1234, kKernels, 2,", cpp)
         self.assertIn('{"gemm_main", "sm_90a", 168, 213032, 0, 0, 0, 1, true},', cpp)
         self.assertIn('{"spilly", "sm_90a", 255, 0, 40, 36, 32, 0, false},', cpp)
         self.assertIn("const EmbeddedModule module_gemm_x = {", cpp)
