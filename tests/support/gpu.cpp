@@ -34,16 +34,25 @@ DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& other) noexcept {
     return *this;
 }
 
+// The copy from pageable memory and the memset may still be in flight when
+// the call returns, and work on non-blocking streams does not wait for the
+// legacy stream: finish them before any stream can read the buffer.
 void DeviceBuffer::upload(const void* host, std::size_t bytes, std::size_t offset) {
-    if (bytes > 0) PTXKIT_CU(cuMemcpyHtoD, ptr_ + offset, host, bytes);
+    if (bytes == 0) return;
+    PTXKIT_CU(cuMemcpyHtoD, ptr_ + offset, host, bytes);
+    PTXKIT_CU(cuCtxSynchronize);
 }
 
+// Callers synchronise the stream that wrote the buffer first; the copy itself
+// waits for the legacy stream.
 void DeviceBuffer::download(void* host, std::size_t bytes, std::size_t offset) const {
     if (bytes > 0) PTXKIT_CU(cuMemcpyDtoH, host, ptr_ + offset, bytes);
 }
 
 void DeviceBuffer::fill(std::uint8_t byte) {
-    if (bytes_ > 0) PTXKIT_CU(cuMemsetD8, ptr_, byte, bytes_);
+    if (bytes_ == 0) return;
+    PTXKIT_CU(cuMemsetD8, ptr_, byte, bytes_);
+    PTXKIT_CU(cuCtxSynchronize);
 }
 
 Stream::Stream() { PTXKIT_CU(cuStreamCreate, &stream_, CU_STREAM_NON_BLOCKING); }
