@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 
 #include "common/checks.hpp"
+#include "support/expect_error.hpp"
 #include "ptxkit/ptxkit.hpp"
 
 namespace {
@@ -22,14 +24,7 @@ void* fake_ptr(std::uintptr_t address) { return reinterpret_cast<void*>(address)
 
 template <class F>
 std::string expect_invalid(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        EXPECT_EQ(e.status(), Status::invalid_argument) << e.what();
-        return e.what();
-    }
-    ADD_FAILURE() << "no ptxkit::Error thrown";
-    return "";
+    return ptxkit::testing::expect_invalid_argument(std::forward<F>(f));
 }
 
 TEST(ArgCheck, MessageNamesOpArgumentExpectedAndGot) {

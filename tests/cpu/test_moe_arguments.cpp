@@ -3,8 +3,10 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "ptxkit/ptxkit.hpp"
+#include "support/expect_error.hpp"
 
 namespace {
 
@@ -15,14 +17,7 @@ void* fake(std::uintptr_t a) { return reinterpret_cast<void*>(a); }
 
 template <class F>
 std::string invalid(F&& f) {
-    try {
-        f();
-    } catch (const ptxkit::Error& e) {
-        EXPECT_EQ(e.status(), ptxkit::Status::invalid_argument) << e.what();
-        return e.what();
-    }
-    ADD_FAILURE() << "accepted";
-    return "";
+    return ptxkit::testing::expect_invalid_argument(std::forward<F>(f));
 }
 
 struct Tensors {
