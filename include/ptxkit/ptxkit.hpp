@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ptxkit/error.hpp"
+#include "ptxkit/gemm.hpp"
 #include "ptxkit/memory.hpp"
 #include "ptxkit/moe.hpp"
 #include "ptxkit/runtime.hpp"
