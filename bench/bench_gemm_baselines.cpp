@@ -4,10 +4,10 @@
 //   square   M = N = K (shapes::square_gemms)
 //   decode   every model's dense layers at 1..256 tokens (shapes::llm_gemms)
 //   prefill  the same at 1024..16384 tokens
-// For now only the cuBLAS baselines run (impl "cublasLt": the fastest of
-// cuBLASLt's top heuristic algorithms with a 32 MiB workspace; impl
-// "cublasGemmEx": cublasGemmEx's own choice), so that the harness and the
-// reports work end to end before ptxkit's GEMM exists. Every row is checked
+// Impls: "cublasLt" (the fastest of cuBLASLt's top heuristic algorithms with
+// a 32 MiB workspace), "cublasGemmEx" (its own choice), and "ptxkit"
+// (ptxkit::gemm on the automatic path, with the workspace it asks for; the
+// plan that served each case is printed to stderr). Every row is checked
 // once against a float64 CPU reference on sampled outputs before timing.
 #include <fmt/format.h>
 
@@ -22,6 +22,7 @@
 #include "common/last_value_cache.hpp"
 #include "common/main.hpp"
 #include "common/random.hpp"
+#include "ptxkit/ptxkit.hpp"
 #include "shapes/shapes.hpp"
 #include "support/gpu.hpp"
 
@@ -82,6 +83,37 @@ bench::Work gemm_ex_work(std::shared_ptr<const bench::GemmInputs> inputs) {
     return gemm_work(std::move(inputs), std::move(d), std::move(gemm));
 }
 
+// ptxkit::gemm on the same inputs, with the split-K workspace it asks for.
+struct PtxkitGemm {
+    const bench::GemmInputs* in;
+    DeviceBuffer* d;
+    DeviceBuffer workspace;
+    ptxkit::TensorView a, b, out;
+    ptxkit::GemmOptions options;
+
+    PtxkitGemm(const bench::GemmInputs& inputs, DeviceBuffer& output) : in(&inputs), d(&output) {
+        a = ptxkit::TensorView::contiguous(in->a_dev.get(), ptxkit::DType::bf16, {in->m, in->k});
+        b = ptxkit::TensorView::contiguous(in->b_dev.get(), ptxkit::DType::bf16, {in->n, in->k});
+        out = ptxkit::TensorView::contiguous(d->get(), ptxkit::DType::bf16, {in->m, in->n});
+        const std::size_t bytes = ptxkit::gemm_workspace_size(in->m, in->n, in->k);
+        if (bytes > 0) {
+            workspace = DeviceBuffer(bytes);
+            options.workspace = workspace.get();
+            options.workspace_bytes = bytes;
+        }
+        const ptxkit::GemmPlan plan = ptxkit::gemm_plan(a, b, out, options);
+        fmt::print(stderr, "ptxkit gemm {}x{}x{}: kernel {} config {} splits {} grid {}\n", in->m, in->n, in->k,
+                   plan.kernel, plan.config, plan.splits, plan.grid);
+    }
+    void run(CUstream s) { ptxkit::gemm(a, b, out, options, s); }
+};
+
+bench::Work ptxkit_gemm_work(std::shared_ptr<const bench::GemmInputs> inputs) {
+    auto d = std::make_shared<DeviceBuffer>(bench::gemm_output_bytes(*inputs));
+    auto gemm = std::make_shared<PtxkitGemm>(*inputs, *d);
+    return gemm_work(std::move(inputs), std::move(d), std::move(gemm));
+}
+
 void register_suite(const std::string& suite, const std::vector<shapes::GemmShape>& list,
                     const std::shared_ptr<InputCache>& cache, std::uint64_t base_seed) {
     for (const shapes::GemmShape& shape : list) {
@@ -106,13 +138,12 @@ void register_suite(const std::string& suite, const std::vector<shapes::GemmShap
         c.setup = [inputs] { return gemm_ex_work(inputs()); };
         bench::register_case(c);
 
-        // ptxkit rows go here, after the baselines of the same case (so that
-        // vs_cublas uses the cuBLAS medians just measured), once ptxkit::gemm
-        // exists. Until then there are none: no row is ever faked.
-        //   c.impl = bench::kOurs;
-        //   c.setup = [inputs] { return ptxkit_gemm_work(inputs()); };   // wraps ptxkit::gemm
-        //   c.cublas_fallback = [inputs] { return cublaslt_work(inputs()); };
-        //   bench::register_case(c);
+        // Ours after the baselines of the same case, so that vs_cublas uses the
+        // cuBLAS medians just measured.
+        c.impl = bench::kOurs;
+        c.setup = [inputs] { return ptxkit_gemm_work(inputs()); };
+        c.cublas_fallback = [inputs] { return cublaslt_work(inputs()); };
+        bench::register_case(c);
     }
 }
 

@@ -117,7 +117,9 @@ void run_case(benchmark::State& state, const Case& c) {
 }  // namespace
 
 bool is_cublas_impl(const std::string& impl) noexcept {
-    return impl == "cublas" || impl == "cublasLt" || impl == "cublasGemmEx";
+    // Every cuBLAS baseline, whatever the area (report.py's CUBLAS_IMPLS lists the same names).
+    return impl == "cublas" || impl == "cublasLt" || impl == "cublasGemmEx" || impl == "cublasGroupedBatched" ||
+           impl == "cublasLtLoop" || impl == "cublasUnfused";
 }
 
 void register_case(Case c) {

@@ -11,7 +11,7 @@
 #define PTXKIT_HD inline
 #endif
 
-namespace ptxkit::gemm {
+namespace ptxkit::gemm_tiles {
 
 struct TileCoord {
     int32_t m;      // tile row
@@ -40,6 +40,6 @@ PTXKIT_HD int64_t tile_count(int32_t tiles_m, int32_t tiles_n, int32_t splits) {
     return static_cast<int64_t>(tiles_m) * tiles_n * splits;
 }
 
-}  // namespace ptxkit::gemm
+}  // namespace ptxkit::gemm_tiles
 
 #undef PTXKIT_HD

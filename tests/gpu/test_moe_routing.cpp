@@ -88,7 +88,7 @@ void compare(const RoutingResult& ref, const std::vector<float>& w, const std::v
             ASSERT_NEAR(w[t * k + i], want, 2e-5 * std::abs(want) + 1e-30) << what << " token " << t << " slot " << i;
         }
     }
-    EXPECT_LE(loose, tokens / 100 + 1) << what << ": too many near-ties for a meaningful check";
+    EXPECT_LE(loose, tokens / 50 + 2) << what << ": too many near-ties for a meaningful check";
 }
 
 class MoeRouting : public ptxkit::testing::GpuTest {};

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 TOOL_PATH = "tools/report/report.py"
 OURS = "ptxkit"
-CUBLAS_IMPLS = ("cublas", "cublasLt", "cublasGemmEx")
+CUBLAS_IMPLS = ("cublas", "cublasLt", "cublasGemmEx", "cublasGroupedBatched", "cublasLtLoop", "cublasUnfused")
 CUBLAS_LABEL = "cuBLAS"
 
 # (label in the report, key in the benchmark JSON "context")

@@ -1,0 +1,35 @@
+// Tensor Memory Accelerator (TMA) wrappers: bulk tensor copies described by a
+// CUtensorMap built on the host (cuTensorMapEncodeTiled) and passed to the
+// kernel as a `const __grid_constant__ CUtensorMap` parameter, whose generic
+// address is what the instructions take. One function per instruction.
+#pragma once
+#include <cstdint>
+
+namespace ptxkit::ptx {
+
+// PTX ISA "Data Movement and Conversion Instructions: prefetch, prefetchu"
+// (prefetch.tensormap): pulls the tensor map into the descriptor cache ahead
+// of the first copy that uses it.
+__device__ __forceinline__ void prefetch_tensormap(const void* tensor_map) {
+    asm volatile("prefetch.tensormap [%0];" : : "l"(reinterpret_cast<uint64_t>(tensor_map)) : "memory");
+}
+
+// PTX ISA "Data Movement and Conversion Instructions: cp.async.bulk.tensor"
+// (.2d, global -> shared, tile mode, mbarrier::complete_tx::bytes): copies the
+// box at element coordinates (c0 = innermost, c1) into shared memory at `dst`
+// (laid out and swizzled as the tensor map says) and, when the bytes have
+// landed, performs complete_tx of the box's full byte count on `bar`. Box
+// elements outside the tensor are written as zeros and still counted. A lone
+// CTA is a cluster of one, so its shared::cta addresses are valid
+// shared::cluster addresses.
+__device__ __forceinline__ void tma_load_2d(uint32_t dst, const void* tensor_map, uint32_t bar, int32_t c0,
+                                            int32_t c1) {
+    asm volatile(
+        "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
+        " [%0], [%1, {%3, %4}], [%2];"
+        :
+        : "r"(dst), "l"(reinterpret_cast<uint64_t>(tensor_map)), "r"(bar), "r"(c0), "r"(c1)
+        : "memory");
+}
+
+}  // namespace ptxkit::ptx

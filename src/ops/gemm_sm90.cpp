@@ -1,0 +1,180 @@
+// The sm90 GEMM family -> kernels/gemm/sm90_gemm.cu (TMA + wgmma, warp
+// specialised, persistent). Design: docs/kernels/gemm_sm90.md.
+//
+// The tile sizes, stage counts and shared-memory layout below must match the
+// kernel's Config<BLOCK_N>; the kernel's own static_asserts guard its side.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+
+#include "driver/check.hpp"
+#include "ops/gemm_internal.hpp"
+#include "ptxkit/error.hpp"
+#include "runtime/launch.hpp"
+
+namespace ptxkit::detail::gemm {
+
+namespace {
+
+constexpr int kBlockM = 128;
+constexpr int kBlockK = 64;  // 64 16-bit elements: one 128-byte swizzle row
+constexpr unsigned kThreads = 384;  // producer warpgroup + 2 consumer warpgroups
+constexpr int kGroupM = 8;
+
+struct TileConfig {
+    int block_n;
+    int stages;
+    const char* config;
+    const char* kernel_bf16;
+    const char* kernel_f16;
+};
+
+constexpr TileConfig kWide{256, 4, "128x256x64 s4 2cons", "ptxkit_gemm_sm90_bf16_128x256",
+                           "ptxkit_gemm_sm90_f16_128x256"};
+constexpr TileConfig kNarrow{128, 6, "128x128x64 s6 2cons", "ptxkit_gemm_sm90_bf16_128x128",
+                             "ptxkit_gemm_sm90_f16_128x128"};
+
+// Kernel-side layout: [stages x A 128x64][stages x B BNx64][stages full][stages empty]
+// mbarriers, from a base the kernel aligns up to 1024 bytes (128B swizzle).
+unsigned shared_bytes(const TileConfig& t) {
+    const unsigned a = kBlockM * kBlockK * 2;
+    const unsigned b = static_cast<unsigned>(t.block_n) * kBlockK * 2;
+    return 1024 + static_cast<unsigned>(t.stages) * (a + b) + 2 * static_cast<unsigned>(t.stages) * 8;
+}
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+// Which tile width: a persistent grid of min(tiles, SMs) CTAs takes
+// ceil(tiles / SMs) rounds of tiles, so the run time is about
+// rounds x (time of one tile). A 128x256 tile does twice the work of a
+// 128x128 one but, with a higher arithmetic intensity per byte of shared
+// memory, in less than twice the time; we model the 128x128 tile as 0.555 of
+// a 128x256 one (about 90% of its throughput). Pick the smaller estimate,
+// the wide tile on a tie. In effect: 128x256 for large outputs (it minimises
+// the shared-memory and L2 traffic per FLOP), 128x128 when the narrower tile
+// fills the SMs better — N <= 128, or few tiles, where the wide tile would
+// leave SMs idle or a last round mostly empty.
+const TileConfig& choose_tile(const Problem& p, int sm_count) {
+    const std::int64_t sms = std::max(sm_count, 1);
+    const std::int64_t tiles_m = ceil_div(p.m, kBlockM);
+    const auto rounds = [&](const TileConfig& t) { return ceil_div(tiles_m * ceil_div(p.n, t.block_n), sms); };
+    const double wide = 1.0 * static_cast<double>(rounds(kWide));
+    const double narrow = 0.555 * static_cast<double>(rounds(kNarrow));
+    return wide <= narrow ? kWide : kNarrow;
+}
+
+CUtensorMap make_tensor_map(const char* what, const void* base, DType dtype, std::int64_t rows, std::int64_t k,
+                            std::int64_t ld, int box_rows) {
+    // 2-D, innermost dimension first: {K, rows}, row pitch ld * 2 bytes. The
+    // box is 64 elements of K (128 bytes, the 128B swizzle span) by box_rows;
+    // elements outside the tensor read as zeros (OOB_FILL_NONE), which is what
+    // makes every M, N, K edge correct without predication in the kernel.
+    CUtensorMap map;
+    const cuuint64_t dims[2] = {static_cast<cuuint64_t>(k), static_cast<cuuint64_t>(rows)};
+    const cuuint64_t strides[1] = {static_cast<cuuint64_t>(ld) * 2};
+    const cuuint32_t box[2] = {static_cast<cuuint32_t>(kBlockK), static_cast<cuuint32_t>(box_rows)};
+    const cuuint32_t element_strides[2] = {1, 1};
+    const CUtensorMapDataType type =
+        dtype == DType::bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+    PTXKIT_CU_CTX(fmt::format("(tensor map of {}: [{}, {}], ld {})", what, rows, k, ld), cuTensorMapEncodeTiled, &map,
+                  type, 2, const_cast<void*>(base), dims, strides, box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                  CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    return map;
+}
+
+}  // namespace
+
+bool plan_sm90(const Problem& p, const DeviceProperties& device, Plan& plan, std::string& why) {
+    if (device.cc_major != 9 || device.cc_minor != 0) {
+        why = fmt::format("needs sm_90 (compute capability 9.0); the device is {}.{}", device.cc_major,
+                          device.cc_minor);
+        return false;
+    }
+    if (p.ab_dtype != DType::bf16 && p.ab_dtype != DType::f16) {
+        why = fmt::format("A and B must be bf16 or f16, got {}", dtype_name(p.ab_dtype));
+        return false;
+    }
+    if (!p.aligned16()) {
+        why = "pointers/leading dimensions not 16-byte aligned";
+        return false;
+    }
+    if (p.b_kn) {
+        why = "B [K, N] not supported by the sm90 path yet";
+        return false;
+    }
+    if (p.m < 1 || p.n < 1 || p.k < 1) {
+        why = "M, N and K must be at least 1 (K = 0 is served by the epilogue-only kernel)";
+        return false;
+    }
+    constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max();  // TMA coordinates are s32
+    if (p.m > kMax || p.n > kMax || p.k > kMax) {
+        why = "M, N and K must fit in 32-bit TMA coordinates";
+        return false;
+    }
+
+    const TileConfig& t = choose_tile(p, device.sm_count);
+    const unsigned smem = shared_bytes(t);
+    if (smem > static_cast<unsigned>(device.shared_memory_per_block_optin)) {
+        why = fmt::format("needs {} bytes of shared memory per block, the device allows {}", smem,
+                          device.shared_memory_per_block_optin);
+        return false;
+    }
+
+    const std::int64_t tiles = ceil_div(p.m, kBlockM) * ceil_div(p.n, t.block_n);
+    int splits = choose_splits(tiles, device.sm_count, p.k, kBlockK, p.workspace_bytes, p.m, p.n);
+    std::int64_t k_per_split = p.k;
+    if (splits > 1) {
+        // Whole K blocks per slice: a slice's last TMA box must not reach into
+        // the next slice (TMA zero-fills only past the end of K). Rounding up
+        // can leave trailing slices empty, so recount them.
+        k_per_split = ceil_div(ceil_div(p.k, splits), kBlockK) * kBlockK;
+        splits = static_cast<int>(ceil_div(p.k, k_per_split));
+        if (splits <= 1) {
+            splits = 1;
+            k_per_split = p.k;
+        }
+    }
+
+    GemmPlan& g = plan.public_plan;
+    g.path = GemmPath::sm90;
+    g.kernel = p.ab_dtype == DType::bf16 ? t.kernel_bf16 : t.kernel_f16;
+    g.config = t.config;
+    g.block_m = kBlockM;
+    g.block_n = t.block_n;
+    g.block_k = kBlockK;
+    g.splits = splits;
+    g.tiles = tiles * splits;
+    g.grid = static_cast<unsigned>(std::min<std::int64_t>(g.tiles, std::max(device.sm_count, 1)));
+    plan.stages = t.stages;
+    plan.block_threads = kThreads;
+    plan.dynamic_shared_bytes = smem;
+    plan.group_m = kGroupM;
+    plan.k_per_split = k_per_split;
+    return true;
+}
+
+void launch_sm90(ContextState& ctx, const Problem& p, const Plan& plan, CUstream stream) {
+    const GemmPlan& g = plan.public_plan;
+    const ptxkit_gemm_params params = make_params(p, plan);
+    if (g.splits > 1 && params.workspace == nullptr) {
+        throw Error(Status::internal, "ptxkit::gemm (sm90): split-K planned without a workspace");
+    }
+    const CUtensorMap tma_a = make_tensor_map("A", p.a, p.ab_dtype, p.m, p.k, p.lda, kBlockM);
+    const CUtensorMap tma_b = make_tensor_map("B", p.b, p.ab_dtype, p.n, p.k, p.ldb, g.block_n);
+
+    const Kernel& kernel = ctx.kernel("gemm.sm90_gemm", g.kernel);
+    LaunchConfig c;
+    c.op = "gemm";
+    c.grid.x = g.grid;
+    c.block.x = plan.block_threads;
+    c.dynamic_shared_bytes = plan.dynamic_shared_bytes;
+    if (log_enabled()) {
+        c.shapes = fmt::format("M={} N={} K={} {}", p.m, p.n, p.k, dtype_name(p.ab_dtype));
+        c.config = fmt::format("{} splits={} tiles={}", g.config, g.splits, g.tiles);
+    }
+    launch(ctx, kernel, c, stream, tma_a, tma_b, params);
+}
+
+}  // namespace ptxkit::detail::gemm

@@ -1,0 +1,358 @@
+// GEMM against a float64 CPU reference: every kernel family (forced through
+// GemmOptions::path), sizes around tile edges, every epilogue, beta != 0, both
+// B layouts, every output dtype, split-K, unaligned views, K = 0. Inputs are
+// fresh random values (never zeros); outputs are poisoned with NaN first.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gpu_test.hpp"
+#include "ptxkit/ptxkit.hpp"
+#include "support/numeric.hpp"
+
+namespace {
+
+using ptxkit::Activation;
+using ptxkit::DType;
+using ptxkit::GemmPath;
+using ptxkit::TensorView;
+using ptxkit::testing::DeviceBuffer;
+
+struct Case {
+    std::int64_t m, n, k;
+    DType ab = DType::bf16;
+    DType cd = DType::bf16;
+    bool b_kn = false;
+    Activation act = Activation::none;
+    float alpha = 1.0f, beta = 0.0f;
+    bool bias = false;
+    DType bias_dtype = DType::f32;
+    GemmPath path = GemmPath::automatic;
+    std::int64_t pad = 0;          // extra elements per row (leading dimension = cols + pad)
+    std::int64_t offset = 0;       // elements by which every base pointer is shifted
+    bool split_workspace = false;  // give the planner workspace for split-K
+    bool c_in_place = false;       // C is D itself
+
+    std::string name() const {
+        return "M=" + std::to_string(m) + " N=" + std::to_string(n) + " K=" + std::to_string(k) + " " +
+               ptxkit::dtype_name(ab) + "->" + ptxkit::dtype_name(cd) + (b_kn ? " B[K,N]" : " B[N,K]") +
+               " act=" + std::to_string(static_cast<int>(act)) + " alpha=" + std::to_string(alpha) +
+               " beta=" + std::to_string(beta) + (bias ? " bias" : "") + " path=" +
+               std::to_string(static_cast<int>(path)) + " pad=" + std::to_string(pad) +
+               " offset=" + std::to_string(offset) + (split_workspace ? " splitK" : "") +
+               (c_in_place ? " C=D" : "");
+    }
+};
+
+// Host values exactly representable in `dtype`, and their device bits.
+struct HostMatrix {
+    std::vector<double> values;        // [rows, cols], dense
+    std::vector<std::uint16_t> bits16;  // [rows, ld] for 16-bit dtypes
+    std::vector<float> bits32;          // [rows, ld] for f32
+};
+
+HostMatrix random_matrix(std::int64_t rows, std::int64_t cols, std::int64_t ld, DType dtype, std::mt19937_64& rng) {
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    HostMatrix h;
+    h.values.resize(static_cast<std::size_t>(rows * cols));
+    if (dtype == DType::f32) {
+        h.bits32.assign(static_cast<std::size_t>(rows * ld), 0.0f);
+    } else {
+        h.bits16.assign(static_cast<std::size_t>(rows * ld), 0);
+    }
+    for (std::int64_t r = 0; r < rows; ++r) {
+        for (std::int64_t c = 0; c < cols; ++c) {
+            const float x = dist(rng);
+            double v = x;
+            if (dtype == DType::f32) {
+                h.bits32[r * ld + c] = x;
+            } else {
+                const auto b = dtype == DType::bf16 ? ptxkit::testing::f32_to_bf16_rne(x) : ptxkit::testing::f32_to_f16_rne(x);
+                h.bits16[r * ld + c] = b;
+                v = dtype == DType::bf16 ? ptxkit::testing::bf16_to_f32(b) : ptxkit::testing::f16_to_f32(b);
+            }
+            h.values[r * cols + c] = v;
+        }
+    }
+    return h;
+}
+
+// Uploads with `offset` leading elements of garbage before the matrix.
+DeviceBuffer upload(const HostMatrix& h, DType dtype, std::int64_t offset, std::size_t extra_bytes = 0) {
+    const std::size_t elem = ptxkit::dtype_size(dtype);
+    const std::size_t n = dtype == DType::f32 ? h.bits32.size() : h.bits16.size();
+    DeviceBuffer buf((n + offset) * elem + extra_bytes + 16);
+    buf.fill(0x7F);
+    buf.upload(dtype == DType::f32 ? static_cast<const void*>(h.bits32.data()) : h.bits16.data(), n * elem,
+               offset * elem);
+    return buf;
+}
+
+double activate(double x, Activation a) {
+    switch (a) {
+        case Activation::relu: return x > 0 ? x : 0;
+        case Activation::gelu_tanh: return 0.5 * x * (1 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+        case Activation::silu: return x / (1 + std::exp(-x));
+        case Activation::none: break;
+    }
+    return x;
+}
+
+double tolerance(DType cd, std::int64_t k) {
+    // Output rounding dominates for 16-bit outputs; fp32 sums of K products otherwise.
+    const double accumulation = 2e-6 * std::sqrt(static_cast<double>(k) + 1.0);
+    if (cd == DType::bf16) return 1.6e-2 + accumulation;
+    if (cd == DType::f16) return 2e-3 + accumulation;
+    return 1e-5 + accumulation;
+}
+
+void run_case(const Case& cs, std::uint64_t seed) {
+    SCOPED_TRACE(cs.name() + " seed=" + std::to_string(seed));
+    std::mt19937_64 rng(seed);
+    const std::int64_t lda = cs.k + cs.pad, ldd = cs.n + cs.pad;
+    const std::int64_t b_rows = cs.b_kn ? cs.k : cs.n, b_cols = cs.b_kn ? cs.n : cs.k;
+    const std::int64_t ldb = b_cols + cs.pad;
+    const HostMatrix a = random_matrix(cs.m, cs.k, lda, cs.ab, rng);
+    const HostMatrix b = random_matrix(b_rows, b_cols, ldb, cs.ab, rng);
+    const bool has_c = cs.beta != 0.0f;
+    const HostMatrix c = random_matrix(cs.m, cs.n, ldd, cs.cd, rng);
+    const HostMatrix bias = random_matrix(1, cs.n, cs.n, cs.bias_dtype, rng);
+
+    DeviceBuffer a_dev = upload(a, cs.ab, cs.offset);
+    DeviceBuffer b_dev = upload(b, cs.ab, cs.offset);
+    DeviceBuffer bias_dev = upload(bias, cs.bias_dtype, 0);
+    const std::size_t elem_d = ptxkit::dtype_size(cs.cd);
+    const std::size_t d_bytes = static_cast<std::size_t>(cs.m * ldd + cs.offset) * elem_d + 16;
+    DeviceBuffer c_dev = upload(c, cs.cd, cs.offset);
+    DeviceBuffer d_own(d_bytes);
+    d_own.fill(0xFF);  // NaN in every dtype
+    DeviceBuffer& d_dev = cs.c_in_place ? c_dev : d_own;
+
+    auto view = [](const DeviceBuffer& buf, DType dt, std::int64_t off, std::int64_t rows, std::int64_t cols,
+                   std::int64_t ld) {
+        TensorView t = TensorView::contiguous(static_cast<char*>(buf.get()) + off * ptxkit::dtype_size(dt), dt,
+                                              {rows, cols});
+        t.stride[0] = ld;
+        return t;
+    };
+    ptxkit::GemmOptions o;
+    o.alpha = cs.alpha;
+    o.beta = cs.beta;
+    o.activation = cs.act;
+    o.b_is_kn = cs.b_kn;
+    o.path = cs.path;
+    if (has_c) o.c = view(c_dev, cs.cd, cs.offset, cs.m, cs.n, ldd);
+    if (cs.bias) o.bias = TensorView::contiguous(bias_dev.get(), cs.bias_dtype, {cs.n});
+    DeviceBuffer workspace;
+    if (cs.split_workspace) {
+        workspace = DeviceBuffer(std::max<std::size_t>(ptxkit::gemm_workspace_size(cs.m, cs.n, cs.k), 16));
+        o.workspace = workspace.get();
+        o.workspace_bytes = workspace.bytes();
+    }
+    const TensorView av = view(a_dev, cs.ab, cs.offset, cs.m, cs.k, lda);
+    const TensorView bv = view(b_dev, cs.ab, cs.offset, b_rows, b_cols, ldb);
+    const TensorView dv = view(d_dev, cs.cd, cs.offset, cs.m, cs.n, ldd);
+    if (cs.path == GemmPath::sm90 && cs.b_kn) {
+        // The sm90 path may decline B as [K, N] (the automatic path then picks
+        // another family, covered by BKnOnTheAutomaticPath).
+        try {
+            (void)ptxkit::gemm_plan(av, bv, dv, o);
+        } catch (const ptxkit::Error& e) {
+            if (e.status() == ptxkit::Status::unsupported) return;
+            throw;
+        }
+    }
+    if (cs.path != GemmPath::automatic) {
+        ASSERT_EQ(ptxkit::gemm_plan(av, bv, dv, o).path, cs.path);
+    }
+    if (cs.split_workspace && cs.k > 0) {
+        EXPECT_GT(ptxkit::gemm_plan(av, bv, dv, o).splits, 1) << "expected split-K for this shape";
+    }
+    ptxkit::gemm(av, bv, dv, o, nullptr);
+
+    // Read back D row by row (it has leading dimension ldd).
+    std::vector<double> out(static_cast<std::size_t>(cs.m * cs.n));
+    if (cs.cd == DType::f32) {
+        const auto raw = d_dev.to_host<float>(static_cast<std::size_t>(cs.m * ldd), cs.offset * 4);
+        for (std::int64_t r = 0; r < cs.m; ++r)
+            for (std::int64_t col = 0; col < cs.n; ++col) out[r * cs.n + col] = raw[r * ldd + col];
+    } else {
+        const auto raw = d_dev.to_host<std::uint16_t>(static_cast<std::size_t>(cs.m * ldd), cs.offset * 2);
+        for (std::int64_t r = 0; r < cs.m; ++r)
+            for (std::int64_t col = 0; col < cs.n; ++col) {
+                const auto bits = raw[r * ldd + col];
+                out[r * cs.n + col] = cs.cd == DType::bf16 ? ptxkit::testing::bf16_to_f32(bits)
+                                                           : ptxkit::testing::f16_to_f32(bits);
+            }
+    }
+
+    // float64 reference and the comparison: every element within
+    // tol * (|ref| + rms(ref)), and the relative Frobenius error within tol.
+    std::vector<double> ref(out.size());
+    double ref_sq = 0;
+    for (std::int64_t r = 0; r < cs.m; ++r) {
+        for (std::int64_t col = 0; col < cs.n; ++col) {
+            double acc = 0;
+            for (std::int64_t kk = 0; kk < cs.k; ++kk) {
+                const double bval = cs.b_kn ? b.values[kk * cs.n + col] : b.values[col * cs.k + kk];
+                acc += a.values[r * cs.k + kk] * bval;
+            }
+            double v = cs.alpha * acc;
+            if (has_c) v += cs.beta * c.values[r * cs.n + col];
+            if (cs.bias) v += bias.values[col];
+            v = activate(v, cs.act);
+            ref[r * cs.n + col] = v;
+            ref_sq += v * v;
+        }
+    }
+    const double rms = std::sqrt(ref_sq / static_cast<double>(std::max<std::size_t>(ref.size(), 1)));
+    const double tol = tolerance(cs.cd, cs.k);
+    double err_sq = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        ASSERT_FALSE(std::isnan(out[i])) << "element " << i / cs.n << "," << i % cs.n << " not written";
+        const double e = out[i] - ref[i];
+        err_sq += e * e;
+        ASSERT_LE(std::abs(e), tol * (std::abs(ref[i]) + rms) + 1e-30)
+            << "element " << i / cs.n << "," << i % cs.n << ": got " << out[i] << ", want " << ref[i];
+    }
+    EXPECT_LE(std::sqrt(err_sq / std::max(ref_sq, 1e-300)), tol);
+}
+
+class Gemm : public ptxkit::testing::GpuTest {
+protected:
+    bool hopper() const { return ptxkit::device_properties(ptxkit::current_device()).cc_major == 9; }
+    std::vector<GemmPath> paths() const {
+        std::vector<GemmPath> p = {GemmPath::general, GemmPath::sm80};
+        if (hopper()) p.push_back(GemmPath::sm90);
+        return p;
+    }
+};
+
+const std::int64_t kEdges[] = {1, 7, 63, 65, 127, 129, 255, 257};
+
+TEST_F(Gemm, TileEdgesEveryPath) {
+    const auto seed = ptxkit::testing::fresh_seed();
+    for (GemmPath path : paths()) {
+        for (std::int64_t e : kEdges) {
+            // Each dimension at the edge with the others moderate; K aligned to 8
+            // for the tensor-core paths (their leading dimensions must be).
+            const std::int64_t k8 = (e + 7) / 8 * 8;
+            const bool general = path == GemmPath::general;
+            run_case({.m = e, .n = 136, .k = 72, .path = path}, seed + 1);
+            run_case({.m = 72, .n = general ? e : k8, .k = 64, .path = path}, seed + 2);
+            run_case({.m = 72, .n = 64, .k = general ? e : k8, .path = path}, seed + 3);
+        }
+    }
+}
+
+TEST_F(Gemm, LargeEdgesEveryPath) {
+    const auto seed = ptxkit::testing::fresh_seed();
+    for (GemmPath path : paths()) {
+        run_case({.m = 4097, .n = 64, .k = 64, .path = path}, seed + 1);
+        run_case({.m = 64, .n = 4096, .k = 64, .path = path}, seed + 2);
+        run_case({.m = 32, .n = 64, .k = 4096, .path = path}, seed + 3);
+        run_case({.m = 1000, .n = 1000, .k = 1000, .path = path}, seed + 4);
+    }
+    run_case({.m = 64, .n = 4097, .k = 4095, .path = GemmPath::general}, seed + 5);
+}
+
+TEST_F(Gemm, EpiloguesLayoutsAndDtypes) {
+    const auto seed = ptxkit::testing::fresh_seed();
+    std::uint64_t i = 0;
+    for (GemmPath path : paths()) {
+        for (DType ab : {DType::bf16, DType::f16}) {
+            for (DType cd : {DType::bf16, DType::f16, DType::f32}) {
+                for (bool b_kn : {false, true}) {
+                    for (Activation act : {Activation::none, Activation::relu, Activation::gelu_tanh, Activation::silu}) {
+                        run_case({.m = 130, .n = 200, .k = 96, .ab = ab, .cd = cd, .b_kn = b_kn, .act = act,
+                                  .alpha = 0.75f, .beta = 0.5f, .bias = true,
+                                  .bias_dtype = (i % 2) ? DType::f32 : cd, .path = path},
+                                 seed + ++i);
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST_F(Gemm, BKnOnTheAutomaticPath) {
+    const auto seed = ptxkit::testing::fresh_seed();
+    run_case({.m = 256, .n = 512, .k = 384, .b_kn = true}, seed);
+}
+
+TEST_F(Gemm, SplitKForSkinnyDeepShapes) {
+    const auto seed = ptxkit::testing::fresh_seed();
+    for (GemmPath path : paths()) {
+        run_case({.m = 16, .n = 512, .k = 8192, .bias = true, .path = path, .split_workspace = path != GemmPath::general},
+                 seed + 1);
+        run_case({.m = 1, .n = 256, .k = 16384, .cd = DType::f32, .act = Activation::silu, .path = path,
+                  .split_workspace = path != GemmPath::general},
+                 seed + 2);
+    }
+}
+
+// K or N not a multiple of 8 with leading dimensions that are: the
+// tensor-core paths then copy partial 16-byte chunks (cp.async with a short
+// src-size, TMA boxes past the tensor's edge).
+TEST_F(Gemm, PartialChunksOnTheTensorCorePaths) {
+    const auto seed = ptxkit::testing::fresh_seed();
+    std::uint64_t i = 0;
+    for (GemmPath path : paths()) {
+        for (bool b_kn : {false, true}) {
+            run_case({.m = 72, .n = 61, .k = 13, .b_kn = b_kn, .path = path, .pad = 3}, seed + ++i);
+            run_case({.m = 130, .n = 125, .k = 77, .b_kn = b_kn, .path = path, .pad = 3}, seed + ++i);
+            run_case({.m = 65, .n = 129, .k = 1001, .b_kn = b_kn, .path = path, .pad = 7}, seed + ++i);
+        }
+    }
+}
+
+TEST_F(Gemm, UnalignedViewsGoToTheGeneralPath) {
+    const auto seed = ptxkit::testing::fresh_seed();
+    run_case({.m = 100, .n = 60, .k = 50, .pad = 3, .offset = 1}, seed + 1);
+    run_case({.m = 33, .n = 17, .k = 9, .b_kn = true, .offset = 3}, seed + 2);
+}
+
+TEST_F(Gemm, PaddedLeadingDimensions) {
+    const auto seed = ptxkit::testing::fresh_seed();
+    for (GemmPath path : paths()) run_case({.m = 200, .n = 136, .k = 128, .path = path, .pad = 8}, seed);
+}
+
+TEST_F(Gemm, CInPlaceAndKZero) {
+    const auto seed = ptxkit::testing::fresh_seed();
+    run_case({.m = 128, .n = 256, .k = 64, .beta = 1.0f, .c_in_place = true}, seed + 1);
+    run_case({.m = 37, .n = 45, .k = 0, .beta = 2.0f, .bias = true}, seed + 2);
+}
+
+TEST_F(Gemm, DeterministicBitwise) {
+    std::mt19937_64 rng(ptxkit::testing::fresh_seed());
+    const HostMatrix a = random_matrix(512, 1024, 1024, DType::bf16, rng);
+    const HostMatrix b = random_matrix(768, 1024, 1024, DType::bf16, rng);
+    DeviceBuffer a_dev = upload(a, DType::bf16, 0), b_dev = upload(b, DType::bf16, 0);
+    DeviceBuffer d1(512 * 768 * 2), d2(512 * 768 * 2);
+    const TensorView av = TensorView::contiguous(a_dev.get(), DType::bf16, {512, 1024});
+    const TensorView bv = TensorView::contiguous(b_dev.get(), DType::bf16, {768, 1024});
+    ptxkit::gemm(av, bv, TensorView::contiguous(d1.get(), DType::bf16, {512, 768}), {}, nullptr);
+    ptxkit::gemm(av, bv, TensorView::contiguous(d2.get(), DType::bf16, {512, 768}), {}, nullptr);
+    EXPECT_EQ(d1.to_host<std::uint16_t>(512 * 768), d2.to_host<std::uint16_t>(512 * 768));
+}
+
+TEST_F(Gemm, ForcedPathThatCannotRunIsUnsupported) {
+    DeviceBuffer a(64 * 64 * 2 + 16), b(64 * 64 * 2 + 16), d(64 * 64 * 2 + 16);
+    ptxkit::GemmOptions o;
+    o.path = GemmPath::sm80;
+    const TensorView av = TensorView::contiguous(static_cast<char*>(a.get()) + 2, DType::bf16, {64, 63});
+    const TensorView bv = TensorView::contiguous(b.get(), DType::bf16, {64, 63});
+    try {
+        ptxkit::gemm(av, bv, TensorView::contiguous(d.get(), DType::bf16, {64, 64}), o, nullptr);
+        FAIL() << "sm80 accepted an unaligned problem";
+    } catch (const ptxkit::Error& e) {
+        EXPECT_EQ(e.status(), ptxkit::Status::unsupported) << e.what();
+        EXPECT_NE(std::string(e.what()).find("sm80 path was forced"), std::string::npos) << e.what();
+    }
+}
+
+}  // namespace
