@@ -15,6 +15,11 @@ set(PTXKIT_KERNEL_TOOL "${CMAKE_CURRENT_LIST_DIR}/../tools/build/kernel_tool.py"
 set(PTXKIT_NVCC_FLAGS -O3 -std=c++20 -lineinfo --expt-relaxed-constexpr CACHE STRING
     "Flags for nvcc when it compiles kernel modules")
 set(PTXKIT_PTXAS_FLAGS -O3 CACHE STRING "Flags for ptxas when it assembles hand-written modules")
+# Another build tree's kernels/ folder whose generated modules to reuse instead
+# of compiling the kernels again: host-only variants of a build (sanitizers,
+# fuzzing, another host compiler) need the same device code, and nvcc is most
+# of a build's time.
+set(PTXKIT_PREBUILT_KERNELS_DIR "" CACHE PATH "Reuse the embedded kernel modules of this build's kernels/ folder")
 
 function(_ptxkit_parse_module_header source out_sass out_ptx out_hot)
   file(STRINGS "${source}" header REGEX "ptxkit-module:" LIMIT_COUNT 1)
@@ -67,6 +72,17 @@ function(ptxkit_add_kernel_modules target)
     string(MAKE_C_IDENTIFIER "${name}" symbol)
 
     _ptxkit_parse_module_header("${source}" sass ptx hot)
+    if(PTXKIT_PREBUILT_KERNELS_DIR)
+      set(prebuilt "${PTXKIT_PREBUILT_KERNELS_DIR}/${symbol}.embedded.cpp")
+      if(NOT EXISTS "${prebuilt}")
+        message(FATAL_ERROR "PTXKIT_PREBUILT_KERNELS_DIR: ${prebuilt} is missing; build that tree first")
+      endif()
+      set_source_files_properties("${prebuilt}" PROPERTIES OBJECT_DEPENDS
+                                  "${PTXKIT_PREBUILT_KERNELS_DIR}/${symbol}.fatbin")
+      list(APPEND generated_sources "${prebuilt}")
+      list(APPEND module_symbols "${symbol}")
+      continue()
+    endif()
     set(stem "${gen_dir}/${symbol}")
     set(images "")
     set(logs "")

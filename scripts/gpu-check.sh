@@ -53,10 +53,15 @@ if grep -q "devices: [1-9]" "$out/info.log" && grep -q "(Skipped)" "$out/ctest.l
   status=1
 fi
 
+# Sanitizers multiply run time (racecheck most): PTXKIT_SANITIZER_FILTER
+# (a gtest filter, default all) and PTXKIT_SANITIZER_TOOLS narrow them, and
+# PTXKIT_SANITIZER_TIMEOUT (seconds per tool, default 900) bounds each.
 if command -v compute-sanitizer >/dev/null 2>&1; then
-  for tool in memcheck racecheck synccheck initcheck; do
+  for tool in ${PTXKIT_SANITIZER_TOOLS:-memcheck racecheck synccheck initcheck}; do
     step "compute-sanitizer $tool" "$out/sanitizer-$tool.log" \
-      compute-sanitizer --tool "$tool" --error-exitcode 1 --target-processes all "$build/tests/test_gpu"
+      timeout "${PTXKIT_SANITIZER_TIMEOUT:-900}" \
+      compute-sanitizer --tool "$tool" --error-exitcode 1 --target-processes all \
+      "$build/tests/test_gpu" --gtest_filter="${PTXKIT_SANITIZER_FILTER:-*}"
   done
 else
   note "SKIP  compute-sanitizer: not installed"

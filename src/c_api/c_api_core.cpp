@@ -23,12 +23,11 @@ TensorView to_view(const char* op, const char* arg, const ptxkit_tensor_t* t) {
     if (t->rank < 0 || t->rank > PTXKIT_MAX_RANK) {
         bad_argument(op, arg, fmt::format("rank 0 to {}", PTXKIT_MAX_RANK), fmt::format("rank {}", t->rank));
     }
-    if (t->dtype < PTXKIT_F32 || t->dtype > PTXKIT_U8) {
-        bad_argument(op, arg, "a ptxkit_dtype_t value", fmt::format("{}", static_cast<int>(t->dtype)));
-    }
+    const int dtype = raw_enum(t->dtype);
+    if (dtype < PTXKIT_F32 || dtype > PTXKIT_U8) bad_argument(op, arg, "a ptxkit_dtype_t value", fmt::format("{}", dtype));
     TensorView v;
     v.data = t->data;
-    v.dtype = static_cast<DType>(t->dtype);
+    v.dtype = static_cast<DType>(dtype);
     v.rank = t->rank;
     bool strides_given = false;
     for (int d = 0; d < t->rank; ++d) {
@@ -55,7 +54,9 @@ extern "C" {
 const char* ptxkit_version(void) { return ptxkit::version(); }
 
 const char* ptxkit_status_string(ptxkit_status_t status) {
-    return ptxkit::status_name(static_cast<ptxkit::Status>(status));
+    const int raw = raw_enum(status);
+    if (raw < PTXKIT_SUCCESS || raw > PTXKIT_ERROR_INTERNAL) return "unknown status";
+    return ptxkit::status_name(static_cast<ptxkit::Status>(raw));
 }
 
 const char* ptxkit_last_error(void) { return last_error().c_str(); }

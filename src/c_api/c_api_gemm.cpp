@@ -24,9 +24,9 @@ ptxkit_status_t ptxkit_gemm(const ptxkit_tensor_t* a, const ptxkit_tensor_t* b, 
         cpp.beta = o.beta;
         if (o.c != nullptr) cpp.c = to_view(op, "options->c", o.c);
         if (o.bias != nullptr) cpp.bias = to_view(op, "options->bias", o.bias);
-        cpp.activation = static_cast<ptxkit::Activation>(o.activation);
+        cpp.activation = static_cast<ptxkit::Activation>(raw_enum(o.activation));
         cpp.b_is_kn = o.b_is_kn != 0;
-        cpp.path = static_cast<ptxkit::GemmPath>(o.path);
+        cpp.path = static_cast<ptxkit::GemmPath>(raw_enum(o.path));
         cpp.workspace = o.workspace;
         cpp.workspace_bytes = o.workspace_bytes;
         ptxkit::gemm(to_view(op, "a", a), to_view(op, "b", b), to_view(op, "d", d), cpp, stream);

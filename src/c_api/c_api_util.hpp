@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
 #include <exception>
 #include <new>
 #include <string>
@@ -15,6 +16,17 @@
 namespace ptxkit::c_api {
 
 std::string& last_error();
+
+// The integer a C caller stored in an enum-typed field. In C any int is a
+// valid value of an enum type; in C++ loading one outside the enumerators'
+// range is undefined, so the C API reads the object representation instead.
+template <class Enum>
+int raw_enum(const Enum& value) noexcept {
+    static_assert(sizeof(Enum) == sizeof(int));
+    int raw = 0;
+    std::memcpy(&raw, &value, sizeof raw);
+    return raw;
+}
 
 [[noreturn]] void bad_argument(const char* op, const char* arg, const std::string& expected, const std::string& got);
 

@@ -1,6 +1,18 @@
 #include "ptxkit/tensor.hpp"
 
+#include <cstdint>
+
 namespace ptxkit {
+namespace {
+
+// Products of sizes saturate instead of overflowing: the views of an invalid
+// shape must stay computable so that the argument checks can reject them.
+std::int64_t saturating_mul(std::int64_t a, std::int64_t b) noexcept {
+    std::int64_t r = 0;
+    return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
+
+}  // namespace
 
 std::size_t dtype_size(DType dtype) noexcept {
     switch (dtype) {
@@ -36,14 +48,14 @@ TensorView TensorView::contiguous(void* data, DType dtype, std::initializer_list
     std::int64_t stride = 1;
     for (int d = t.rank - 1; d >= 0; --d) {
         t.stride[d] = stride;
-        stride *= t.shape[d];
+        stride = saturating_mul(stride, t.shape[d]);
     }
     return t;
 }
 
 std::int64_t TensorView::numel() const noexcept {
     std::int64_t n = 1;
-    for (int d = 0; d < rank; ++d) n *= shape[d];
+    for (int d = 0; d < rank; ++d) n = saturating_mul(n, shape[d]);
     return n;
 }
 
@@ -51,7 +63,7 @@ bool TensorView::is_contiguous() const noexcept {
     std::int64_t expected = 1;
     for (int d = rank - 1; d >= 0; --d) {
         if (shape[d] != 1 && stride[d] != expected) return false;
-        expected *= shape[d];
+        expected = saturating_mul(expected, shape[d]);
     }
     return true;
 }

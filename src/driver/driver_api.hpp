@@ -55,7 +55,14 @@ namespace ptxkit::detail {
     X(cuEventRecord, 2000)                  \
     X(cuEventSynchronize, 2000)             \
     X(cuEventElapsedTime, 2000)             \
-    X(cuTensorMapEncodeTiled, 12000)
+    X(cuTensorMapEncodeTiled, 12000)        \
+    X(cuStreamIsCapturing, 10000)           \
+    X(cuStreamBeginCapture, 10010)          \
+    X(cuStreamEndCapture, 10000)            \
+    X(cuGraphInstantiateWithFlags, 11040)   \
+    X(cuGraphLaunch, 10000)                 \
+    X(cuGraphExecDestroy, 10000)            \
+    X(cuGraphDestroy, 10000)
 
 struct DriverApi {
 #define PTXKIT_DECLARE_ENTRY(name, version) PFN_##name##_v##version name = nullptr;

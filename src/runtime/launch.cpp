@@ -48,7 +48,11 @@ void log_launch(const ContextState& ctx, const Kernel& kernel, const LaunchConfi
     std::fwrite(line.data(), 1, line.size(), stderr);  // one write: lines from threads do not interleave
 }
 
+thread_local std::uint64_t t_launches = 0;
+
 }  // namespace
+
+std::uint64_t launches_on_this_thread() noexcept { return t_launches; }
 
 bool log_enabled() noexcept {
     static const bool enabled = [] {
@@ -90,6 +94,7 @@ void launch_raw(ContextState& ctx, const Kernel& kernel, const LaunchConfig& c, 
 
     if (log_enabled()) log_launch(ctx, kernel, c, stream);
     const CUresult rc = driver().cuLaunchKernelEx(&config, kernel.function, params, nullptr);
+    ++t_launches;
     if (rc != CUDA_SUCCESS) {
         const std::string where = fmt::format("op {}, kernel {}/{}", c.op, kernel.module, kernel.name);
         if (is_sticky(rc)) ctx.mark_unusable(fmt::format("{} in {}", driver_error_name(rc), where));

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "runtime/context.hpp"
@@ -42,5 +43,9 @@ void launch(ContextState& ctx, const Kernel& kernel, const LaunchConfig& config,
 
 // PTXKIT_LOG=1 (read once) turns on one stderr line per launch.
 bool log_enabled() noexcept;
+
+// Kernels this thread has handed to the driver: lets tests prove that a
+// rejected call launched nothing (thread-local, so it costs no contention).
+std::uint64_t launches_on_this_thread() noexcept;
 
 }  // namespace ptxkit::detail

@@ -25,6 +25,12 @@ int main(void) {
 
     check(strcmp(ptxkit_version(), "") != 0, "version is set");
     check(strcmp(ptxkit_status_string(PTXKIT_ERROR_NO_DRIVER), "PTXKIT_ERROR_NO_DRIVER") == 0, "status string");
+    check(strcmp(ptxkit_status_string((ptxkit_status_t)99), "unknown status") == 0, "unknown status string");
+    t.dtype = (ptxkit_dtype_t)42;
+    t.rank = 1;
+    check(ptxkit_convert(&t, &t, NULL) == PTXKIT_ERROR_INVALID_ARGUMENT, "dtype out of range is invalid");
+    check(strstr(ptxkit_last_error(), "expected a ptxkit_dtype_t value, got 42") != NULL, "message names the value");
+    memset(&t, 0, sizeof t);
     check(ptxkit_copy(NULL, &t, 4, NULL) == PTXKIT_ERROR_INVALID_ARGUMENT, "null dst is invalid");
     check(strstr(ptxkit_last_error(), "argument 'dst'") != NULL, "message names the argument");
     check(ptxkit_convert(&t, NULL, NULL) == PTXKIT_ERROR_INVALID_ARGUMENT, "null src tensor is invalid");

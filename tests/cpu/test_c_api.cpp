@@ -16,9 +16,8 @@ TEST(CApi, VersionAndStatusNames) {
     EXPECT_STREQ(ptxkit_status_string(PTXKIT_ERROR_INVALID_ARGUMENT), "PTXKIT_ERROR_INVALID_ARGUMENT");
     EXPECT_STREQ(ptxkit_status_string(PTXKIT_ERROR_NO_DRIVER), "PTXKIT_ERROR_NO_DRIVER");
     EXPECT_STREQ(ptxkit_status_string(PTXKIT_ERROR_CONTEXT_UNUSABLE), "PTXKIT_ERROR_CONTEXT_UNUSABLE");
-    ptxkit_status_t unknown{};
-    std::memset(&unknown, 0x7f, 1);  // a value no enumerator has, as a C caller could pass
-    EXPECT_STREQ(ptxkit_status_string(unknown), "unknown status");
+    // An out-of-range status is checked from C (tests/cpu/test_c99.c): in C++
+    // merely holding one in the enum type is undefined behaviour.
 }
 
 TEST(CApi, StatusValuesMatchTheCppEnum) {
