@@ -39,7 +39,8 @@ TensorView to_view(const char* op, const char* arg, const ptxkit_tensor_t* t) {
         std::int64_t stride = 1;
         for (int d = t->rank - 1; d >= 0; --d) {
             v.stride[d] = stride;
-            stride *= t->shape[d];
+            // Saturate: an absurd shape must reach the argument checks, which reject it.
+            if (__builtin_mul_overflow(stride, t->shape[d], &stride)) stride = INT64_MAX;
         }
     }
     return v;

@@ -56,7 +56,26 @@ void ArgCheck::valid_tensor(const char* arg, const TensorView& t) const {
     if (count > 0 && count > kMax / static_cast<std::int64_t>(dtype_size(t.dtype))) {
         fail(arg, "a byte size that fits in 64 bits", fmt::format("shape {}", format_shape(t)));
     }
-    if (count > 0) not_null(arg, t.data);
+    if (count == 0) return;
+    not_null(arg, t.data);
+    aligned(arg, t.data, dtype_size(t.dtype));
+    // The memory the strides span: the last element's index + 1, in bytes,
+    // within int64 and within the address space from t.data.
+    std::int64_t last = 0;
+    bool overflow = false;
+    for (int d = 0; d < t.rank && !overflow; ++d) {
+        std::int64_t step = 0;
+        overflow = __builtin_mul_overflow(t.shape[d] - 1, t.stride[d], &step) || __builtin_add_overflow(last, step, &last);
+    }
+    std::int64_t span = 0;
+    overflow = overflow || __builtin_add_overflow(last, std::int64_t{1}, &span) ||
+               __builtin_mul_overflow(span, static_cast<std::int64_t>(dtype_size(t.dtype)), &span);
+    if (overflow || reinterpret_cast<std::uintptr_t>(t.data) > UINTPTR_MAX - static_cast<std::uint64_t>(span)) {
+        std::string strides;
+        for (int d = 0; d < t.rank; ++d) strides += fmt::format("{}{}", d ? ", " : "", t.stride[d]);
+        fail(arg, "strides whose span fits in the address space",
+             fmt::format("shape {} with strides [{}] at {}", format_shape(t), strides, t.data));
+    }
 }
 
 void ArgCheck::contiguous(const char* arg, const TensorView& t) const {

@@ -36,6 +36,10 @@ void copy(void* dst, const void* src, std::size_t bytes, Stream stream) {
     if (bytes == 0) return;
     check.not_null("dst", dst);
     check.not_null("src", src);
+    const auto fits = [&](const void* p) { return reinterpret_cast<std::uintptr_t>(p) <= UINTPTR_MAX - bytes; };
+    if (!fits(dst) || !fits(src)) {
+        check.fail("bytes", "a size whose ranges from dst and src fit in the address space", fmt::format("{}", bytes));
+    }
     check.no_overlap("dst", dst, bytes, "src", src, bytes);
 
     detail::OpContext scope(stream);
