@@ -2,7 +2,7 @@
 # module. Each is compiled (nvcc -cubin) or assembled (ptxas) to SASS for every
 # target its header line names, optionally kept as PTX for JIT on newer GPUs,
 # packed into one fatbin, and embedded into the library together with the
-# resource usage that `ptxas -v` reported (tools/build/kernel_tool.py).
+# resource usage that `ptxas -v` reported (tools/kernel_pipeline/kernel_tool.py).
 #
 # A module declares its targets in a comment line of its own, anywhere in the
 # first lines of the file:
@@ -11,7 +11,7 @@
 # whose PTX is embedded for JIT, or "none" for arch-specific code such as
 # wgmma (default compute_80). hot: kernels that must not spill ("*" for all).
 
-set(PTXKIT_KERNEL_TOOL "${CMAKE_CURRENT_LIST_DIR}/../tools/build/kernel_tool.py")
+set(PTXKIT_KERNEL_TOOL "${CMAKE_CURRENT_LIST_DIR}/../tools/kernel_pipeline/kernel_tool.py")
 set(PTXKIT_NVCC_FLAGS -O3 -std=c++20 -lineinfo --expt-relaxed-constexpr CACHE STRING
     "Flags for nvcc when it compiles kernel modules")
 set(PTXKIT_PTXAS_FLAGS -O3 CACHE STRING "Flags for ptxas when it assembles hand-written modules")

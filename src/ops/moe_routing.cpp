@@ -58,7 +58,17 @@ int vector_ok(const TensorView& logits, int experts) {
     return experts == 32 * p && run_bytes % 16 == 0 && reinterpret_cast<std::uintptr_t>(logits.data) % 16 == 0;
 }
 
-const char* suffix(DType d) { return d == DType::f32 ? "f32" : d == DType::bf16 ? "bf16" : "f16"; }
+// Kernel names as literals: no string is built per call.
+const char* softmax_kernel(DType d) {
+    return d == DType::f32    ? "ptxkit_moe_topk_softmax_f32"
+           : d == DType::bf16 ? "ptxkit_moe_topk_softmax_bf16"
+                              : "ptxkit_moe_topk_softmax_f16";
+}
+const char* grouped_kernel(DType d) {
+    return d == DType::f32    ? "ptxkit_moe_topk_grouped_sigmoid_f32"
+           : d == DType::bf16 ? "ptxkit_moe_topk_grouped_sigmoid_bf16"
+                              : "ptxkit_moe_topk_grouped_sigmoid_f16";
+}
 
 detail::LaunchConfig routing_launch(const char* op, std::int64_t tokens) {
     detail::LaunchConfig c;
@@ -79,7 +89,7 @@ void topk_softmax(const TensorView& logits, const TensorView& weights, const Ten
 
     detail::OpContext scope(stream);
     detail::ContextState& ctx = scope.state();
-    const auto& kernel = ctx.kernel("moe.routing", fmt::format("ptxkit_moe_topk_softmax_{}", suffix(logits.dtype)));
+    const auto& kernel = ctx.kernel("moe.routing", softmax_kernel(logits.dtype));
     ptxkit_moe_topk_softmax_params p{};
     p.logits = logits.data;
     p.weights = static_cast<float*>(weights.data);
@@ -130,7 +140,7 @@ void topk_grouped_sigmoid(const TensorView& logits, const TensorView& bias, cons
     detail::OpContext scope(stream);
     detail::ContextState& ctx = scope.state();
     const auto& kernel =
-        ctx.kernel("moe.routing", fmt::format("ptxkit_moe_topk_grouped_sigmoid_{}", suffix(logits.dtype)));
+        ctx.kernel("moe.routing", grouped_kernel(logits.dtype));
     ptxkit_moe_topk_grouped_params p{};
     p.logits = logits.data;
     p.bias = static_cast<const float*>(bias.data);

@@ -1,5 +1,5 @@
 // The kernel modules embedded at build time (cmake/PtxkitKernels.cmake and
-// tools/build/kernel_tool.py generate one of these per kernels/ or ptx/ file).
+// tools/kernel_pipeline/kernel_tool.py generate one of these per kernels/ or ptx/ file).
 #pragma once
 
 #include <cstddef>
