@@ -106,25 +106,9 @@ CublasLtGemm::CublasLtGemm(const CublasHandles& handles, const GemmOperands& ope
 }
 
 void CublasLtGemm::select_fastest(GpuTimer& timer, int candidates, const TimingOptions& options) {
-    const int count = std::min(candidates, algo_count());
-    int best = -1;
-    double best_ms = 0.0;
-    std::string last_error;
-    for (int i = 0; i < count; ++i) {
-        selected_ = i;
-        try {
-            const double ms = timer.measure([this](CUstream s) { run(s); }, options).median_ms;
-            if (best < 0 || ms < best_ms) {
-                best = i;
-                best_ms = ms;
-            }
-        } catch (const Error& e) {
-            if (e.status() == Status::context_unusable) throw;
-            last_error = e.what();
-        }
-    }
-    if (best < 0) throw Error(Status::unsupported, "cuBLASLt: no candidate algorithm ran: " + last_error);
-    selected_ = best;
+    selected_ = fastest_candidate(
+        timer, std::min(candidates, algo_count()), [this](int i) { selected_ = i; },
+        [this](CUstream s) { run(s); }, options, "cuBLASLt");
 }
 
 TimingOptions CublasLtGemm::selection_timing(const TimingOptions& base) {

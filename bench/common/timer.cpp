@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
 #include <vector>
 
 #include "ptxkit/memory.hpp"
@@ -57,6 +58,28 @@ Timing GpuTimer::measure(const GpuWork& run, const TimingOptions& options) {
         if (n >= min_samples && ms_since(start) >= options.budget_ms) break;
     }
     return summarize(std::move(samples));
+}
+
+int fastest_candidate(GpuTimer& timer, int count, const std::function<void(int)>& select, const GpuWork& run,
+                      const TimingOptions& options, const char* what) {
+    int best = -1;
+    double best_ms = 0.0;
+    std::string last_error;
+    for (int i = 0; i < count; ++i) {
+        select(i);
+        try {
+            const double ms = timer.measure(run, options).median_ms;
+            if (best < 0 || ms < best_ms) {
+                best = i;
+                best_ms = ms;
+            }
+        } catch (const Error& e) {
+            if (e.status() == Status::context_unusable) throw;
+            last_error = e.what();
+        }
+    }
+    if (best < 0) throw Error(Status::unsupported, std::string(what) + ": no candidate algorithm ran: " + last_error);
+    return best;
 }
 
 }  // namespace ptxkit::bench

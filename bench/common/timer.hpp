@@ -59,4 +59,11 @@ private:
     testing::Event stop_;
 };
 
+// Times the candidates 0 .. count-1 of one implementation (select(i) makes
+// candidate i current, run enqueues the current one) and returns the index of
+// the fastest median. A candidate whose run fails is skipped (a sticky context
+// error is rethrown); none running throws Error(unsupported) naming `what`.
+int fastest_candidate(GpuTimer& timer, int count, const std::function<void(int)>& select, const GpuWork& run,
+                      const TimingOptions& options, const char* what);
+
 }  // namespace ptxkit::bench
