@@ -102,6 +102,7 @@ void run_case(benchmark::State& state, const Case& c) {
             state.SkipWithError(("wrong result: " + wrong).c_str());
             return;
         }
+        if (!work->label.empty()) state.SetLabel(work->label);
         Timing timing;
         for (auto _ : state) {  // one iteration (Iterations(1)): the whole sampling loop
             timing = env().timer().measure(work->run, env().options().timing);

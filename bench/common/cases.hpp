@@ -45,6 +45,9 @@ struct Work {
     // Runs the work once (outputs poisoned first) and checks the result:
     // "" when right, else what is wrong. Required.
     std::function<std::string(CUstream)> verify;
+    // Shown next to the result (Google Benchmark's label): for ptxkit rows,
+    // the plan that served the case (kernel, tile configuration, splits).
+    std::string label;
 };
 
 struct Case {

@@ -1,6 +1,7 @@
 // ptxkit-shapes: prints every shape suite, to review them without a GPU.
 //   ptxkit-shapes [--mode=quick|full]
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstdio>
 #include <string_view>
@@ -16,13 +17,14 @@ void print_gemms(std::string_view suite, const std::vector<shapes::GemmShape>& l
     for (const auto& s : list) fmt::print("  {:<44} m={:<6} n={:<7} k={}\n", s.name, s.m, s.n, s.k);
 }
 
-void print_attention(shapes::Phase phase, bool quick) {
-    const auto list = shapes::llm_attention(phase, quick);
-    fmt::print("attention {} ({} cases)\n", shapes::phase_name(phase), list.size());
+void print_attention(std::string_view suite, const std::vector<shapes::AttentionShape>& list) {
+    fmt::print("attention {} ({} cases)\n", suite, list.size());
     for (const auto& s : list) {
-        fmt::print("  {:<32} batch={:<4} q_len={:<6} kv_len={:<6} heads q/kv={}/{} dim qk/v={}/{}{}\n", s.name,
-                   s.batch, s.q_len, s.kv_len, s.q_heads, s.kv_heads, s.head_dim_qk, s.head_dim_v,
-                   s.causal ? " causal" : "");
+        fmt::print("  {:<36} batch={:<4} q_len={:<6} kv_len={:<6} heads q/kv={}/{} dim qk/v={}/{}{}", s.name, s.batch,
+                   s.q_len, s.kv_len, s.q_heads, s.kv_heads, s.head_dim_qk, s.head_dim_v, s.causal ? " causal" : "");
+        if (s.page_size > 0) fmt::print(" page={}", s.page_size);
+        if (s.is_varlen()) fmt::print(" seqlens={} (total {})", fmt::join(s.seqlens, ","), s.total_q());
+        fmt::print("\n");
     }
 }
 
@@ -59,8 +61,11 @@ int main(int argc, char** argv) {
     print_gemms("square", shapes::square_gemms(quick));
     print_gemms("decode", shapes::llm_gemms(shapes::Phase::decode, quick));
     print_gemms("prefill", shapes::llm_gemms(shapes::Phase::prefill, quick));
-    print_attention(shapes::Phase::decode, quick);
-    print_attention(shapes::Phase::prefill, quick);
+    print_attention("decode", shapes::llm_attention(shapes::Phase::decode, quick));
+    print_attention("prefill", shapes::llm_attention(shapes::Phase::prefill, quick));
+    print_attention("fa3", shapes::fa3_attention(quick));
+    print_attention("varlen", shapes::varlen_attention(quick));
+    print_attention("paged decode", shapes::decode_attention(quick));
     print_moe(shapes::Phase::decode, quick);
     print_moe(shapes::Phase::prefill, quick);
     return 0;

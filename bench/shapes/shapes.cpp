@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace ptxkit::bench::shapes {
 namespace {
 
@@ -193,6 +195,7 @@ std::vector<AttentionShape> llm_attention(Phase phase, bool quick, std::int64_t 
                 s.q_len = 1;
                 s.kv_len = decode_context;
                 s.causal = false;  // the one new token sees the whole context
+                s.page_size = 16;
             } else {
                 s.name = fmt::format("{}:t{}", c.id, t);
                 s.batch = 1;
@@ -216,6 +219,119 @@ std::vector<AttentionShape> llm_attention(Phase phase, bool quick, std::int64_t 
                 s.head_dim_v = c.head_dim;
             }
             out.push_back(s);
+        }
+    }
+    return out;
+}
+
+std::int64_t AttentionShape::total_q() const noexcept {
+    std::int64_t total = 0;
+    for (const std::int64_t len : seqlens) total += len;
+    return seqlens.empty() ? batch * q_len : total;
+}
+
+std::int64_t AttentionShape::total_k() const noexcept {
+    std::int64_t total = 0;
+    for (const std::int64_t len : seqlens) total += len;
+    return seqlens.empty() ? batch * kv_len : total;
+}
+
+std::vector<AttentionShape> fa3_attention(bool quick) {
+    constexpr std::int64_t kTokens = 16384;
+    constexpr int kHidden = 2048;
+    const std::vector<int> dims = quick ? std::vector<int>{128} : std::vector<int>{64, 128, 256};
+    const std::vector<std::int64_t> seqlens = quick ? std::vector<std::int64_t>{1024, 4096}
+                                                    : std::vector<std::int64_t>{512, 1024, 2048, 4096, 8192, 16384};
+    std::vector<AttentionShape> out;
+    for (const int d : dims) {
+        for (const std::int64_t seqlen : seqlens) {
+            for (const bool causal : {false, true}) {
+                AttentionShape s;
+                s.model = "fa3";
+                s.phase = Phase::prefill;
+                s.batch = kTokens / seqlen;
+                s.q_len = seqlen;
+                s.kv_len = seqlen;
+                s.q_heads = kHidden / d;
+                s.kv_heads = s.q_heads;
+                s.head_dim_qk = d;
+                s.head_dim_v = d;
+                s.causal = causal;
+                s.name = fmt::format("fa3.d{}:b{}.s{}.h{}{}", d, s.batch, seqlen, s.q_heads, causal ? ".causal" : "");
+                out.push_back(s);
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<AttentionShape> varlen_attention(bool quick) {
+    constexpr std::int64_t kTokens = 16384;
+    constexpr std::int64_t kMin = 64;
+    constexpr std::int64_t kMax = 4096;
+    // The lengths are part of the case, not of the run's inputs: a fixed
+    // splitmix64 stream, so every run (and every seed) times the same batch.
+    std::uint64_t state = 0x7661726c656e3136ull;  // "varlen16"
+    const auto next = [&state] {
+        std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        return z ^ (z >> 31);
+    };
+    std::vector<std::int64_t> lengths;
+    std::int64_t total = 0;
+    while (total < kTokens) {
+        std::int64_t len = kMin + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(kMax - kMin + 1));
+        len = std::min(len, kTokens - total);
+        if (len < kMin) {  // a short remainder joins the previous sequence
+            lengths.back() += len;
+        } else {
+            lengths.push_back(len);
+        }
+        total += len;
+    }
+    std::vector<AttentionShape> out;
+    for (const bool causal : {false, true}) {
+        if (quick && !causal) continue;
+        AttentionShape s;
+        s.model = "varlen";
+        s.phase = Phase::prefill;
+        s.batch = static_cast<std::int64_t>(lengths.size());
+        s.q_len = *std::max_element(lengths.begin(), lengths.end());
+        s.kv_len = s.q_len;
+        s.q_heads = 16;
+        s.kv_heads = 16;
+        s.head_dim_qk = 128;
+        s.head_dim_v = 128;
+        s.causal = causal;
+        s.seqlens = lengths;
+        s.name = fmt::format("varlen.d128:t{}.n{}.h16{}", kTokens, lengths.size(), causal ? ".causal" : "");
+        out.push_back(s);
+    }
+    return out;
+}
+
+std::vector<AttentionShape> decode_attention(bool quick) {
+    const std::vector<std::int64_t> contexts = quick ? std::vector<std::int64_t>{1024, 4096}
+                                                     : std::vector<std::int64_t>{1024, 4096, 16384};
+    std::vector<AttentionShape> out;
+    for (const std::int64_t batch : {1, 16, 64}) {
+        for (const std::int64_t context : contexts) {
+            for (const int page : {16, 64}) {
+                AttentionShape s;
+                s.model = "gqa32-8";
+                s.phase = Phase::decode;
+                s.batch = batch;
+                s.q_len = 1;
+                s.kv_len = context;
+                s.q_heads = 32;
+                s.kv_heads = 8;
+                s.head_dim_qk = 128;
+                s.head_dim_v = 128;
+                s.page_size = page;
+                s.name = fmt::format("gqa32-8.d128:b{}.kv{}.p{}", batch, context, page);
+                out.push_back(s);
+            }
         }
     }
     return out;

@@ -78,13 +78,23 @@ struct AttentionShape {
     std::string model;
     Phase phase = Phase::decode;
     std::int64_t batch = 0;   // sequences
-    std::int64_t q_len = 0;   // query tokens per sequence (1 in decode)
-    std::int64_t kv_len = 0;  // key/value tokens per sequence (the cached context in decode)
+    std::int64_t q_len = 0;   // query tokens per sequence (1 in decode); varlen: the longest
+    std::int64_t kv_len = 0;  // key/value tokens per sequence (the cached context in decode); varlen: the longest
     int q_heads = 0;
     int kv_heads = 0;     // GQA: q_heads / kv_heads query heads share one K/V head
     int head_dim_qk = 0;  // Q and K
     int head_dim_v = 0;   // V and O
     bool causal = false;
+    // Variable-length prefill: every sequence's length (its queries and keys
+    // alike, batch of them, summing to `total_tokens()`); empty: every
+    // sequence has q_len queries and kv_len keys.
+    std::vector<std::int64_t> seqlens;
+    // Decode over a paged KV cache: tokens per page; 0 when not paged.
+    int page_size = 0;
+
+    bool is_varlen() const noexcept { return !seqlens.empty(); }
+    std::int64_t total_q() const noexcept;  // query tokens over the batch
+    std::int64_t total_k() const noexcept;  // key tokens over the batch
 };
 
 struct MoeShape {
@@ -119,11 +129,31 @@ std::vector<GemmShape> square_gemms(bool quick);
 std::vector<GemmShape> llm_gemms(Phase phase, bool quick);
 
 // Attention of every model. decode: `decode_context` cached tokens per
-// sequence, one query token each; prefill: one causal sequence.
+// sequence, one query token each, in a paged cache of 16-token pages (vLLM's
+// default block size); prefill: one causal sequence.
 // DeepSeek-V3 decode uses the absorbed MLA form (one shared latent K/V head:
 // QK dim kv_lora_rank + qk_rope_head_dim, V dim kv_lora_rank); its prefill the
 // expanded form (128 heads, QK dim 192, V dim 128).
 std::vector<AttentionShape> llm_attention(Phase phase, bool quick, std::int64_t decode_context = 4096);
+
+// FlashAttention-3's forward benchmark shapes (the setting of the FA3 paper's
+// H100 figures): 16384 tokens in all and hidden size 2048, so seqlen S in 512 .. 16384
+// (powers of two), batch 16384 / S, heads 2048 / D (no GQA), D in 64, 128,
+// 256, causal and not; one fixed-length batch each. Names
+// "fa3.d<D>:b<B>.s<S>.h<H>" plus ".causal". quick: D 128, S 1024 and 4096.
+std::vector<AttentionShape> fa3_attention(bool quick);
+
+// Packed variable-length prefill with FA3's totals: lengths drawn once, from a
+// fixed seed (so the case is the same in every run), between 64 and 4096 and
+// summing to 16384 tokens; D 128, 16 heads, causal and not. Names
+// "varlen.d128:t16384.n<sequences>.h16" plus ".causal". quick: causal only.
+std::vector<AttentionShape> varlen_attention(bool quick);
+
+// Paged decode, one new token per sequence: GQA 32 query heads over 8 KV
+// heads (Llama-3-8B's attention), D 128, batch 1, 16, 64 x context 1024,
+// 4096, 16384 x page size 16, 64. Names "gqa32-8.d128:b<B>.kv<C>.p<P>".
+// quick: context 1024 and 4096.
+std::vector<AttentionShape> decode_attention(bool quick);
 
 // The MoE layers of the MoE models (Qwen3-30B-A3B, Mixtral-8x7B, DeepSeek-V3).
 std::vector<MoeShape> llm_moe(Phase phase, bool quick);

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "ptxkit/export.hpp"
+#include "ptxkit/gemm.hpp"
 #include "ptxkit/runtime.hpp"
 #include "ptxkit/tensor.hpp"
 
@@ -80,5 +81,113 @@ PTXKIT_EXPORT void permute(const TensorView& hidden, const TensorView& sorted_pa
 // weights [T, k] f32 and inverse [T, k] i32 contiguous; unit inner strides.
 PTXKIT_EXPORT void combine(const TensorView& y, const TensorView& weights, const TensorView& inverse,
                            const TensorView& shared, const TensorView& out, Stream stream);
+
+
+// ---- The grouped expert GEMM. Every expert e multiplies its rows by its
+// weight W_e [N, K] (a PyTorch Linear weight, K-major): rows x W_e^T, in one
+// persistent launch for all experts, bf16 or f16 in, fp32 accumulation. Which
+// rows belong to which expert is read on the device (no host
+// synchronisation, graph-capturable). No atomics: every output element is
+// written once, by one thread, from one fixed sequence of operations, so the
+// results are bitwise reproducible on a given device and kernel.
+
+enum class GroupedEpilogue : int {
+    none = 0,    // out = A W_e^T, N columns
+    swiglu = 1,  // G = A W_e^T with W_e = [gate; up] (N = 2 I rows); out[:, j] = silu(G[:, j]) * G[:, I + j],
+                 // I = N / 2 columns (vLLM's w13 layout: rows 0..I-1 gate, I..2I-1 up)
+};
+
+struct GroupedGemmOptions {
+    GroupedEpilogue epilogue = GroupedEpilogue::none;
+    // automatic, sm90 (TMA + wgmma, sm_90 only) or sm80 (mma.sync, sm_80 and
+    // later); general is not a grouped path (Error(unsupported)).
+    GemmPath path = GemmPath::automatic;
+};
+
+// What a call with these arguments would run.
+struct GroupedGemmPlan {
+    GemmPath path = GemmPath::sm80;
+    const char* kernel = "";    // kernel name in its module
+    const char* config = "";    // e.g. "128x256x64 s4 2cons"
+    int block_m = 0;            // tile rows: align's block_m must be a multiple of it
+    int block_n = 0;            // tile columns of A W^T (with SwiGLU, block_n / 2 output columns)
+    unsigned grid = 0;          // persistent CTAs launched
+    std::int64_t max_tiles = 0; // output tiles if every row held a pair (the device skips the others)
+};
+
+// The smallest align block_m every path accepts for a contiguous grouped GEMM,
+// and the one that lets the sm90 path run.
+inline constexpr int kGroupedGemmMinBlockM = 64;
+inline constexpr int kGroupedGemmBlockM = 128;
+
+// Contiguous (align's) layout. a [rows, K]: the permuted rows (permute's
+// output); rows [b * block_m, (b + 1) * block_m) belong to expert
+// block_expert[b]. weights [E, N, K]. out [rows, N] (SwiGLU: [rows, N / 2])
+// in a's dtype or f32. block_expert [>= rows / block_m] and total_padded [1]
+// i32 as align wrote them (block_m the one align was given: a power of two in
+// [64, 256]). Rows below min(*total_padded, rows) are computed and written,
+// padding rows included (permute makes them zero rows, so they give zeros);
+// rows at and past it are not written, nor are blocks whose block_expert
+// entry is outside [0, E).
+// Alignment: a, weights, out 16-byte aligned; every row and expert stride a
+// multiple of 8 elements; unit inner strides. K >= 1 (any value), N >= 1.
+PTXKIT_EXPORT void grouped_gemm(const TensorView& a, const TensorView& weights, const TensorView& block_expert,
+                                const TensorView& total_padded, int block_m, const TensorView& out,
+                                const GroupedGemmOptions& options, Stream stream);
+PTXKIT_EXPORT GroupedGemmPlan grouped_gemm_plan(const TensorView& a, const TensorView& weights,
+                                                const TensorView& block_expert, const TensorView& total_padded,
+                                                int block_m, const TensorView& out,
+                                                const GroupedGemmOptions& options);
+
+// Masked layout (decode: a fixed capacity per expert). a [E, capacity, K],
+// weights [E, N, K], counts [E] i32 on the device (valid rows per expert),
+// out [E, capacity, N] (SwiGLU: N / 2 columns). Expert e's rows below
+// min(counts[e], capacity) are computed and written; its other rows are
+// neither read nor written, and tiles without valid rows are skipped on the
+// device. Same alignment rules as grouped_gemm.
+PTXKIT_EXPORT void grouped_gemm_masked(const TensorView& a, const TensorView& weights, const TensorView& counts,
+                                       const TensorView& out, const GroupedGemmOptions& options, Stream stream);
+PTXKIT_EXPORT GroupedGemmPlan grouped_gemm_masked_plan(const TensorView& a, const TensorView& weights,
+                                                       const TensorView& counts, const TensorView& out,
+                                                       const GroupedGemmOptions& options);
+
+// ---- The fused MoE layer: routing -> align -> permute -> grouped GEMM (w13,
+// SwiGLU in its epilogue) -> grouped GEMM (w2) -> combine, all on `stream`
+// in the caller's workspace: no allocation, no host synchronisation,
+// graph-capturable. Bitwise reproducible (every step is).
+
+enum class MoeRouting : int {
+    softmax_topk = 0,          // topk_softmax (Mixtral, Qwen3-MoE), `renormalize` applies
+    grouped_sigmoid_topk = 1,  // topk_grouped_sigmoid (DeepSeek-V3): num_groups, topk_group,
+                               // routed_scaling_factor and `bias` apply
+};
+
+struct FusedMoeOptions {
+    MoeRouting routing = MoeRouting::softmax_topk;
+    int k = 8;                    // experts per token, [1, min(16, E)]
+    bool renormalize = true;      // softmax_topk
+    int num_groups = 8;           // grouped_sigmoid_topk, as GroupedTopkOptions
+    int topk_group = 4;
+    float routed_scaling_factor = 2.5f;
+    TensorView bias{};            // grouped_sigmoid_topk: [E] f32, or null data for none
+    TensorView shared_output{};   // [T, H] in out's dtype, added to every token (a shared expert), or null
+    GemmPath path = GemmPath::automatic;  // for both grouped GEMMs
+};
+
+// Bytes of workspace fused_moe needs (a multiple of 256; the workspace must
+// be 256-byte aligned). tokens >= 0, hidden and intermediate >= 1,
+// num_experts in [2, 512], k in [1, min(16, num_experts)], dtype bf16 or f16.
+PTXKIT_EXPORT std::size_t fused_moe_workspace_size(std::int64_t tokens, std::int64_t hidden,
+                                                   std::int64_t intermediate, int num_experts, int k, DType dtype);
+
+// hidden [T, H] bf16/f16; router_logits [T, E] f32/bf16/f16 (contiguous);
+// w13 [E, 2 I, H] (rows 0..I-1 gate, I..2I-1 up); w2 [E, H, I]; out [T, H] in
+// hidden's dtype; w13, w2 in hidden's dtype. out = sum_j w_j * expert_{e_j}(x)
+// (+ shared_output), expert_e(x) = W2_e (silu(x Wg_e^T) * (x Wu_e^T)), with
+// the intermediate rounded to the dtype and the weighted sum in fp32 (combine).
+// Same alignment rules as grouped_gemm (H and I multiples of 8).
+PTXKIT_EXPORT void fused_moe(const TensorView& hidden, const TensorView& router_logits, const TensorView& w13,
+                             const TensorView& w2, const TensorView& out, const FusedMoeOptions& options,
+                             void* workspace, std::size_t workspace_bytes, Stream stream);
 
 }  // namespace ptxkit::moe

@@ -79,6 +79,7 @@ PTXKIT_API ptxkit_status_t ptxkit_convert(const ptxkit_tensor_t* dst, const ptxk
 #endif
 
 /* One header per area, each in its own extern "C" block. */
+#include "ptxkit/ptxkit_attention.h"
 #include "ptxkit/ptxkit_gemm.h"
 #include "ptxkit/ptxkit_moe.h"
 

@@ -1,6 +1,7 @@
 // ptxkit: hand-written PTX kernels for LLM inference. The C++ API.
 #pragma once
 
+#include "ptxkit/attention.hpp"
 #include "ptxkit/error.hpp"
 #include "ptxkit/gemm.hpp"
 #include "ptxkit/memory.hpp"

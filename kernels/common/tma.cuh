@@ -32,4 +32,19 @@ __device__ __forceinline__ void tma_load_2d(uint32_t dst, const void* tensor_map
         : "memory");
 }
 
+// PTX ISA "cp.async.bulk.tensor" (.4d, global -> shared, tile mode,
+// mbarrier::complete_tx::bytes): tma_load_2d for a rank-4 tensor map,
+// coordinates innermost first. Attention uses {d, head, row, batch}: one map
+// then serves every head and sequence, and rows past the tensor's end (in any
+// dimension) arrive as zeros, still counted in the complete_tx bytes.
+__device__ __forceinline__ void tma_load_4d(uint32_t dst, const void* tensor_map, uint32_t bar, int32_t c0,
+                                            int32_t c1, int32_t c2, int32_t c3) {
+    asm volatile(
+        "cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
+        " [%0], [%1, {%3, %4, %5, %6}], [%2];"
+        :
+        : "r"(dst), "l"(reinterpret_cast<uint64_t>(tensor_map)), "r"(bar), "r"(c0), "r"(c1), "r"(c2), "r"(c3)
+        : "memory");
+}
+
 }  // namespace ptxkit::ptx

@@ -86,3 +86,100 @@ ptxkit_status_t ptxkit_moe_combine(const ptxkit_tensor_t* y, const ptxkit_tensor
 }
 
 }  // extern "C"
+
+namespace {
+
+ptxkit::moe::GroupedGemmOptions grouped_options(const ptxkit_moe_grouped_gemm_options_t* options) {
+    ptxkit::moe::GroupedGemmOptions o;
+    if (options != nullptr) {
+        o.epilogue = static_cast<ptxkit::moe::GroupedEpilogue>(raw_enum(options->epilogue));
+        o.path = static_cast<ptxkit::GemmPath>(raw_enum(options->path));
+    }
+    return o;
+}
+
+}  // namespace
+
+extern "C" {
+
+ptxkit_status_t ptxkit_moe_grouped_gemm(const ptxkit_tensor_t* a, const ptxkit_tensor_t* weights,
+                                        const ptxkit_tensor_t* block_expert, const ptxkit_tensor_t* total_padded,
+                                        int32_t block_m, const ptxkit_tensor_t* out,
+                                        const ptxkit_moe_grouped_gemm_options_t* options, ptxkit_stream_t stream) {
+    return guarded([&] {
+        constexpr const char* op = "ptxkit_moe_grouped_gemm";
+        // One after the other: a failure names the first bad argument in order.
+        const ptxkit::TensorView va = to_view(op, "a", a);
+        const ptxkit::TensorView vw = to_view(op, "weights", weights);
+        const ptxkit::TensorView vb = to_view(op, "block_expert", block_expert);
+        const ptxkit::TensorView vt = to_view(op, "total_padded", total_padded);
+        const ptxkit::TensorView vo = to_view(op, "out", out);
+        ptxkit::moe::grouped_gemm(va, vw, vb, vt, block_m, vo, grouped_options(options), stream);
+    });
+}
+
+ptxkit_status_t ptxkit_moe_grouped_gemm_masked(const ptxkit_tensor_t* a, const ptxkit_tensor_t* weights,
+                                               const ptxkit_tensor_t* counts, const ptxkit_tensor_t* out,
+                                               const ptxkit_moe_grouped_gemm_options_t* options,
+                                               ptxkit_stream_t stream) {
+    return guarded([&] {
+        constexpr const char* op = "ptxkit_moe_grouped_gemm_masked";
+        const ptxkit::TensorView va = to_view(op, "a", a);
+        const ptxkit::TensorView vw = to_view(op, "weights", weights);
+        const ptxkit::TensorView vc = to_view(op, "counts", counts);
+        const ptxkit::TensorView vo = to_view(op, "out", out);
+        ptxkit::moe::grouped_gemm_masked(va, vw, vc, vo, grouped_options(options), stream);
+    });
+}
+
+ptxkit_fused_moe_options_t ptxkit_fused_moe_default_options(void) {
+    const ptxkit::moe::FusedMoeOptions d;
+    ptxkit_fused_moe_options_t o{};
+    o.routing = PTXKIT_MOE_ROUTING_SOFTMAX_TOPK;
+    o.k = d.k;
+    o.renormalize = d.renormalize ? 1 : 0;
+    o.num_groups = d.num_groups;
+    o.topk_group = d.topk_group;
+    o.routed_scaling_factor = d.routed_scaling_factor;
+    o.bias = nullptr;
+    o.shared_output = nullptr;
+    o.path = PTXKIT_GEMM_AUTO;
+    return o;
+}
+
+ptxkit_status_t ptxkit_moe_fused_workspace_size(int64_t tokens, int64_t hidden, int64_t intermediate,
+                                                int32_t num_experts, int32_t k, ptxkit_dtype_t dtype, size_t* bytes) {
+    return guarded([&] {
+        require_out("ptxkit_moe_fused_workspace_size", "bytes", bytes);
+        *bytes = ptxkit::moe::fused_moe_workspace_size(tokens, hidden, intermediate, num_experts, k,
+                                                       static_cast<ptxkit::DType>(raw_enum(dtype)));
+    });
+}
+
+ptxkit_status_t ptxkit_moe_fused(const ptxkit_tensor_t* hidden, const ptxkit_tensor_t* router_logits,
+                                 const ptxkit_tensor_t* w13, const ptxkit_tensor_t* w2, const ptxkit_tensor_t* out,
+                                 const ptxkit_fused_moe_options_t* options, void* workspace, size_t workspace_bytes,
+                                 ptxkit_stream_t stream) {
+    return guarded([&] {
+        constexpr const char* op = "ptxkit_moe_fused";
+        const ptxkit_fused_moe_options_t c = options != nullptr ? *options : ptxkit_fused_moe_default_options();
+        ptxkit::moe::FusedMoeOptions o;
+        o.routing = static_cast<ptxkit::moe::MoeRouting>(raw_enum(c.routing));
+        o.k = c.k;
+        o.renormalize = c.renormalize != 0;
+        o.num_groups = c.num_groups;
+        o.topk_group = c.topk_group;
+        o.routed_scaling_factor = c.routed_scaling_factor;
+        if (c.bias != nullptr) o.bias = to_view(op, "options->bias", c.bias);
+        if (c.shared_output != nullptr) o.shared_output = to_view(op, "options->shared_output", c.shared_output);
+        o.path = static_cast<ptxkit::GemmPath>(raw_enum(c.path));
+        const ptxkit::TensorView vh = to_view(op, "hidden", hidden);
+        const ptxkit::TensorView vl = to_view(op, "router_logits", router_logits);
+        const ptxkit::TensorView v13 = to_view(op, "w13", w13);
+        const ptxkit::TensorView v2 = to_view(op, "w2", w2);
+        const ptxkit::TensorView vo = to_view(op, "out", out);
+        ptxkit::moe::fused_moe(vh, vl, v13, v2, vo, o, workspace, workspace_bytes, stream);
+    });
+}
+
+}  // extern "C"

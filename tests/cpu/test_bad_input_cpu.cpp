@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "ptxkit/ptxkit.hpp"
+#include "support/bad_input_moe_gemm.hpp"
 #include "support/bad_input_table.hpp"
 #include "support/expect_error.hpp"
 
@@ -16,10 +18,10 @@ namespace {
 
 namespace bad_input = ptxkit::testing::bad_input;
 
-void run_rows(const char* op) {
+void run_rows(const char* op, const std::vector<bad_input::Row>& table = bad_input::rows()) {
     const bad_input::Arena arena = bad_input::fake_arena();
     int checked = 0;
-    for (const bad_input::Row& row : bad_input::rows()) {
+    for (const bad_input::Row& row : table) {
         if (std::string(row.op) != op || row.needs_device) continue;
         SCOPED_TRACE(std::string(op) + ": " + row.what);
         ++checked;
@@ -43,11 +45,17 @@ TEST(BadInputCpu, TopkGroupedSigmoid) { run_rows("ptxkit::moe::topk_grouped_sigm
 TEST(BadInputCpu, Align) { run_rows("ptxkit::moe::align"); }
 TEST(BadInputCpu, Permute) { run_rows("ptxkit::moe::permute"); }
 TEST(BadInputCpu, Combine) { run_rows("ptxkit::moe::combine"); }
+TEST(BadInputCpu, AttentionPrefill) { run_rows("ptxkit::attention_prefill"); }
+TEST(BadInputCpu, AttentionDecode) { run_rows("ptxkit::attention_decode"); }
+TEST(BadInputCpu, GroupedGemm) { run_rows("ptxkit::moe::grouped_gemm", bad_input::moe_gemm_rows()); }
+TEST(BadInputCpu, GroupedGemmMasked) { run_rows("ptxkit::moe::grouped_gemm_masked", bad_input::moe_gemm_rows()); }
+TEST(BadInputCpu, FusedMoe) { run_rows("ptxkit::moe::fused_moe", bad_input::moe_gemm_rows()); }
 
 TEST(BadInputCpu, EveryRowBelongsToATestedOp) {
     const std::string ops[] = {"ptxkit::copy", "ptxkit::convert", "ptxkit::flush_l2",
                                "ptxkit::gemm", "ptxkit::moe::topk_softmax", "ptxkit::moe::topk_grouped_sigmoid",
-                               "ptxkit::moe::align", "ptxkit::moe::permute", "ptxkit::moe::combine"};
+                               "ptxkit::moe::align", "ptxkit::moe::permute", "ptxkit::moe::combine",
+                               "ptxkit::attention_prefill", "ptxkit::attention_decode"};
     for (const auto& row : bad_input::rows()) {
         bool known = false;
         for (const auto& op : ops) known = known || op == row.op;

@@ -34,6 +34,21 @@ int main(void) {
     check(ptxkit_copy(NULL, &t, 4, NULL) == PTXKIT_ERROR_INVALID_ARGUMENT, "null dst is invalid");
     check(strstr(ptxkit_last_error(), "argument 'dst'") != NULL, "message names the argument");
     check(ptxkit_convert(&t, NULL, NULL) == PTXKIT_ERROR_INVALID_ARGUMENT, "null src tensor is invalid");
+    {
+        ptxkit_attention_options_t ao = ptxkit_attention_default_options();
+        ptxkit_decode_attention_args_t da;
+        size_t ws = 1;
+        check(ao.window_left == -1 && ao.window_right == -1 && ao.causal == 0, "attention defaults");
+        check(ptxkit_attention_prefill(NULL, &t, &t, &t, NULL, &ao, NULL) == PTXKIT_ERROR_INVALID_ARGUMENT,
+              "attention with a null q is invalid");
+        check(strstr(ptxkit_last_error(), "argument 'q'") != NULL, "attention message names q");
+        memset(&da, 0, sizeof da);
+        check(ptxkit_attention_decode(&da, NULL, NULL) == PTXKIT_ERROR_INVALID_ARGUMENT, "decode with null tensors");
+        check(ptxkit_attention_decode_workspace_size(4, 1, 32, 8, 96, 4096, &ws) == PTXKIT_ERROR_INVALID_ARGUMENT &&
+                  ws == 1,
+              "decode workspace query rejects D = 96");
+        check(strstr(ptxkit_last_error(), "head dimension 64, 128 or 256") != NULL, "message says which D");
+    }
     check(ptxkit_driver_available() == 0, "no driver");
     check(ptxkit_device_count(&count) == PTXKIT_ERROR_NO_DRIVER && count == -1, "device count needs a driver");
 

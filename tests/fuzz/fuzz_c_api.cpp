@@ -44,7 +44,7 @@ namespace {
 // PTXKIT_FUZZ_STATS=1: at exit, how often each entry point returned each
 // status - how deep the decoded arguments get (NO_DRIVER: every check passed).
 struct Stats {
-    static constexpr int kCalls = 16;
+    static constexpr int kCalls = 32;
     const char* names[kCalls] = {};
     unsigned long counts[kCalls][3] = {};
     void add(const char* call, int status) {
@@ -391,6 +391,97 @@ void fuzz_structured(Args& args, int op) {
             check("ptxkit_moe_permute", ptxkit_moe_permute(&t[0], &t[1], &t[2], k, &t[3], args.stream()));
             break;
         }
+        case 7: {  // attention prefill, fixed length
+            const std::int64_t batch = in.ConsumeIntegralInRange<std::int64_t>(0, 4);
+            const std::int64_t hkv = in.ConsumeIntegralInRange<std::int64_t>(1, 4);
+            const std::int64_t hq = hkv * in.ConsumeIntegralInRange<std::int64_t>(1, 4);
+            const std::int64_t d = 64 << in.ConsumeIntegralInRange<int>(0, 2);
+            const ptxkit_dtype_t dtype = in.ConsumeBool() ? PTXKIT_BF16 : PTXKIT_F16;
+            t[0] = make(base(0), dtype, {batch, rows, hq, d});
+            t[1] = make(base(1), dtype, {batch, cols, hkv, d});
+            t[2] = make(base(2), dtype, {batch, cols, hkv, d});
+            t[3] = make(base(3), dtype, {batch, rows, hq, d});
+            t[4] = make(base(4), PTXKIT_F32, {batch, hq, rows});
+            ptxkit_attention_options_t o = ptxkit_attention_default_options();
+            o.causal = in.ConsumeBool();
+            o.window_left = in.ConsumeBool() ? -1 : args.int32_value();
+            o.window_right = in.ConsumeBool() ? -1 : args.int32_value();
+            o.softcap = in.ConsumeBool() ? 0.0f : args.float_value();
+            o.softmax_scale = in.ConsumeBool() ? 0.0f : args.float_value();
+            args.set_enum(&o.path, PTXKIT_ATTENTION_AUTO, PTXKIT_ATTENTION_SM80);
+            mutate(args, all, 5);
+            check("ptxkit_attention_prefill",
+                  ptxkit_attention_prefill(&t[0], &t[1], &t[2], &t[3], in.ConsumeBool() ? &t[4] : nullptr, &o,
+                                           args.stream()));
+            break;
+        }
+        case 8: {  // attention prefill, packed
+            const std::int64_t batch = in.ConsumeIntegralInRange<std::int64_t>(0, 8);
+            const std::int64_t hkv = in.ConsumeIntegralInRange<std::int64_t>(1, 4);
+            const std::int64_t hq = hkv * in.ConsumeIntegralInRange<std::int64_t>(1, 8);
+            const std::int64_t d = 64 << in.ConsumeIntegralInRange<int>(0, 2);
+            const ptxkit_dtype_t dtype = in.ConsumeBool() ? PTXKIT_BF16 : PTXKIT_F16;
+            t[0] = make(base(0), dtype, {rows, hq, d});
+            t[1] = make(base(1), dtype, {cols, hkv, d});
+            t[2] = make(base(2), dtype, {cols, hkv, d});
+            t[3] = make(base(3), dtype, {rows, hq, d});
+            t[4] = make(base(4), PTXKIT_I32, {batch + 1});
+            t[5] = make(base(5), PTXKIT_I32, {batch + 1});
+            t[6] = make(base(6), PTXKIT_F32, {hq, rows});
+            mutate(args, all, 7);
+            ptxkit_varlen_attention_args_t a;
+            a.q = &t[0];
+            a.k = &t[1];
+            a.v = &t[2];
+            a.o = &t[3];
+            a.cu_seqlens_q = in.ConsumeIntegralInRange<int>(0, 15) == 0 ? nullptr : &t[4];
+            a.cu_seqlens_k = &t[5];
+            a.max_seqlen_q = in.ConsumeBool() ? rows : args.size_value();
+            a.max_seqlen_k = in.ConsumeBool() ? cols : args.size_value();
+            a.lse = in.ConsumeBool() ? &t[6] : nullptr;
+            ptxkit_attention_options_t o = ptxkit_attention_default_options();
+            o.causal = in.ConsumeBool();
+            check("ptxkit_attention_prefill_varlen",
+                  ptxkit_attention_prefill_varlen(in.ConsumeIntegralInRange<int>(0, 31) == 0 ? nullptr : &a, &o,
+                                                  args.stream()));
+            break;
+        }
+        case 9: {  // attention decode
+            const std::int64_t batch = rows;
+            const std::int64_t q_len = in.ConsumeIntegralInRange<std::int64_t>(1, 9);
+            const std::int64_t hkv = in.ConsumeIntegralInRange<std::int64_t>(1, 4);
+            const std::int64_t hq = hkv * in.ConsumeIntegralInRange<std::int64_t>(1, 8);
+            const std::int64_t d = 64 << in.ConsumeIntegralInRange<int>(0, 2);
+            const std::int64_t page = 8 << in.ConsumeIntegralInRange<int>(0, 6);
+            const std::int64_t pages = args.dim(), max_pages = args.dim();
+            const ptxkit_dtype_t dtype = in.ConsumeBool() ? PTXKIT_BF16 : PTXKIT_F16;
+            t[0] = make(base(0), dtype, {batch, q_len, hq, d});
+            t[1] = make(base(1), dtype, {pages, page, hkv, d});
+            t[2] = make(base(2), dtype, {pages, page, hkv, d});
+            t[3] = make(base(3), PTXKIT_I32, {batch, max_pages});
+            t[4] = make(base(4), PTXKIT_I32, {batch});
+            t[5] = make(base(5), dtype, {batch, q_len, hq, d});
+            t[6] = make(base(6), PTXKIT_F32, {batch, q_len, hq});
+            mutate(args, all, 7);
+            ptxkit_decode_attention_args_t a;
+            a.q = &t[0];
+            a.k_cache = &t[1];
+            a.v_cache = &t[2];
+            a.page_table = &t[3];
+            a.seq_lens = &t[4];
+            a.o = &t[5];
+            a.lse = in.ConsumeBool() ? &t[6] : nullptr;
+            a.max_seq_len = in.ConsumeBool() ? max_pages * page : args.size_value();
+            ptxkit_decode_attention_options_t o = ptxkit_decode_attention_default_options();
+            o.splits = in.ConsumeBool() ? 0 : args.int32_value();
+            o.window_left = in.ConsumeBool() ? -1 : args.int32_value();
+            if (in.ConsumeBool()) {
+                o.workspace = reinterpret_cast<void*>(base(7));
+                o.workspace_bytes = static_cast<std::size_t>(args.size_value());
+            }
+            check("ptxkit_attention_decode", ptxkit_attention_decode(&a, &o, args.stream()));
+            break;
+        }
         default: {  // combine
             const std::int64_t k = in.ConsumeIntegralInRange<std::int64_t>(1, 16);
             const std::int64_t capacity = args.dim();
@@ -411,7 +502,7 @@ void fuzz_structured(Args& args, int op) {
 void fuzz_one(Args& args) {
     FuzzedDataProvider& in = args.in();
     if (in.ConsumeBool()) {
-        fuzz_structured(args, in.ConsumeIntegralInRange<int>(0, 6));
+        fuzz_structured(args, in.ConsumeIntegralInRange<int>(0, 9));
         return;
     }
     ptxkit_tensor_t t[8];

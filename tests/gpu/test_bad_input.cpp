@@ -16,6 +16,7 @@
 #include "gpu_test.hpp"
 #include "ptxkit/ptxkit.hpp"
 #include "runtime/launch.hpp"
+#include "support/bad_input_moe_gemm.hpp"
 #include "support/bad_input_table.hpp"
 #include "support/expect_error.hpp"
 
@@ -42,10 +43,11 @@ protected:
         arena_.stream = stream_->get();
     }
 
-    void run_rows(const char* op) {
+    void run_rows(const char* op, const std::vector<bad_input::Row>& table = bad_input::rows(),
+                  const std::vector<bad_input::Baseline>& valid_calls = bad_input::baselines()) {
         // The baselines: valid, and they launch.
         int baselines = 0;
-        for (const bad_input::Baseline& b : bad_input::baselines()) {
+        for (const bad_input::Baseline& b : valid_calls) {
             if (std::string(b.op) != op) continue;
             ++baselines;
             const std::uint64_t before = ptxkit::detail::launches_on_this_thread();
@@ -61,7 +63,7 @@ protected:
         EXPECT_GT(baselines, 0) << "no baseline for " << op;
 
         int rows = 0;
-        for (const bad_input::Row& row : bad_input::rows()) {
+        for (const bad_input::Row& row : table) {
             if (std::string(row.op) != op) continue;
             SCOPED_TRACE(std::string(op) + ": " + row.what);
             ++rows;
@@ -99,5 +101,16 @@ TEST_F(BadInput, TopkGroupedSigmoid) { run_rows("ptxkit::moe::topk_grouped_sigmo
 TEST_F(BadInput, Align) { run_rows("ptxkit::moe::align"); }
 TEST_F(BadInput, Permute) { run_rows("ptxkit::moe::permute"); }
 TEST_F(BadInput, Combine) { run_rows("ptxkit::moe::combine"); }
+TEST_F(BadInput, AttentionPrefill) { run_rows("ptxkit::attention_prefill"); }
+TEST_F(BadInput, AttentionDecode) { run_rows("ptxkit::attention_decode"); }
+TEST_F(BadInput, GroupedGemm) {
+    run_rows("ptxkit::moe::grouped_gemm", bad_input::moe_gemm_rows(), bad_input::moe_gemm_baselines());
+}
+TEST_F(BadInput, GroupedGemmMasked) {
+    run_rows("ptxkit::moe::grouped_gemm_masked", bad_input::moe_gemm_rows(), bad_input::moe_gemm_baselines());
+}
+TEST_F(BadInput, FusedMoe) {
+    run_rows("ptxkit::moe::fused_moe", bad_input::moe_gemm_rows(), bad_input::moe_gemm_baselines());
+}
 
 }  // namespace

@@ -1,7 +1,8 @@
 // Ops from many threads at once: 16 threads, each with 4 streams of its own
 // (created by the thread), each stream given several rounds of mixed work
 // (copy, convert, GEMM on every kernel family and with split-K, both routing
-// ops, align with and without its workspace), every round on its own inputs.
+// ops, align with and without its workspace, attention prefill and paged
+// decode with split-KV), every round on its own inputs.
 // The threads start together, so in a fresh process (ctest runs each test in
 // its own) their first ops also race to create the context state and load
 // each module. Every output must be bitwise identical to a serial run of the
@@ -167,11 +168,44 @@ public:
         regions_.push_back({"align total_padded", total_, 4});
         align_workspace_bytes_ = ptxkit::moe::align_workspace_size(tokens_, 8, kExperts);
 
+        // Attention: a causal prefill [1, S, 4, D] with Hkv 2, and a paged decode
+        // of 2 sequences (q_len 1..3, Hq 8, Hkv 2) over a shuffled page pool.
+        attn_d_ = id % 2 ? 64 : 128;
+        attn_s_ = 40 + id * 5;
+        const auto attn_q_elems = static_cast<std::size_t>(attn_s_ * 4 * attn_d_);
+        const auto attn_kv_elems = static_cast<std::size_t>(attn_s_ * 2 * attn_d_);
+        pre_q_ = in.add(bf16(attn_q_elems, false));
+        pre_k_ = in.add(bf16(attn_kv_elems, false));
+        pre_v_ = in.add(bf16(attn_kv_elems, false));
+        pre_o_ = out.reserve(attn_q_elems * 2);
+        regions_.push_back({"prefill o", pre_o_, attn_q_elems * 2});
+        dec_q_len_ = 1 + id % 3;
+        dec_page_ = id % 2 ? 16 : 32;
+        dec_max_pages_ = (kDecodeMaxLen + dec_page_ - 1) / dec_page_;
+        const std::int64_t pool = 2 * dec_max_pages_;
+        std::vector<std::int32_t> table(static_cast<std::size_t>(pool));
+        for (std::size_t i = 0; i < table.size(); ++i) table[i] = static_cast<std::int32_t>(i);
+        std::shuffle(table.begin(), table.end(), rng);
+        const std::vector<std::int32_t> lens = {static_cast<std::int32_t>(100 + id * 13),
+                                                static_cast<std::int32_t>(kDecodeMaxLen - id)};
+        const auto cache_elems = static_cast<std::size_t>(pool * dec_page_ * 2 * attn_d_);
+        dec_k_ = in.add(bf16(cache_elems, false));
+        dec_v_ = in.add(bf16(cache_elems, false));
+        dec_table_ = in.add(table);
+        dec_lens_ = in.add(lens);
+        const auto dec_q_elems = static_cast<std::size_t>(2 * dec_q_len_ * 8 * attn_d_);
+        dec_q_ = in.add(bf16(dec_q_elems, false));
+        dec_o_ = out.reserve(dec_q_elems * 2);
+        regions_.push_back({"decode o", dec_o_, dec_q_elems * 2});
+        dec_workspace_bytes_ = std::max<std::size_t>(
+            ptxkit::attention_decode_workspace_size(2, dec_q_len_, 8, 2, attn_d_, kDecodeMaxLen), 16);
+
         in_ = DeviceBuffer(in.bytes());
         in_.upload(in.host().data(), in.host().size());
         out_ = DeviceBuffer(out.bytes());
         gemm_workspace_ = DeviceBuffer(gemm_workspace_bytes_);
         align_workspace_ = DeviceBuffer(align_workspace_bytes_);
+        dec_workspace_ = DeviceBuffer(dec_workspace_bytes_);
 
         // A forced path that cannot serve the shape on this device falls back to automatic.
         if (path_ != GemmPath::automatic) {
@@ -206,6 +240,29 @@ public:
             TensorView::contiguous(at(out_, inverse_), DType::i32, {tokens_, 8}),
             TensorView::contiguous(at(out_, total_), DType::i32, {1})};
         ptxkit::moe::align(ids, kExperts, kBlockM, layout, align_workspace_.get(), align_workspace_.bytes(), stream);
+
+        ptxkit::AttentionArgs pre;
+        pre.q = TensorView::contiguous(at(in_, pre_q_), DType::bf16, {1, attn_s_, 4, attn_d_});
+        pre.k = TensorView::contiguous(at(in_, pre_k_), DType::bf16, {1, attn_s_, 2, attn_d_});
+        pre.v = TensorView::contiguous(at(in_, pre_v_), DType::bf16, {1, attn_s_, 2, attn_d_});
+        pre.o = TensorView::contiguous(at(out_, pre_o_), DType::bf16, {1, attn_s_, 4, attn_d_});
+        ptxkit::AttentionOptions pre_options;
+        pre_options.causal = true;
+        ptxkit::attention_prefill(pre, pre_options, stream);
+
+        const std::int64_t pool = 2 * dec_max_pages_;
+        ptxkit::DecodeAttentionArgs dec;
+        dec.q = TensorView::contiguous(at(in_, dec_q_), DType::bf16, {2, dec_q_len_, 8, attn_d_});
+        dec.k_cache = TensorView::contiguous(at(in_, dec_k_), DType::bf16, {pool, dec_page_, 2, attn_d_});
+        dec.v_cache = TensorView::contiguous(at(in_, dec_v_), DType::bf16, {pool, dec_page_, 2, attn_d_});
+        dec.page_table = TensorView::contiguous(at(in_, dec_table_), DType::i32, {2, dec_max_pages_});
+        dec.seq_lens = TensorView::contiguous(at(in_, dec_lens_), DType::i32, {2});
+        dec.o = TensorView::contiguous(at(out_, dec_o_), DType::bf16, {2, dec_q_len_, 8, attn_d_});
+        dec.max_seq_len = kDecodeMaxLen;
+        ptxkit::DecodeAttentionOptions dec_options;
+        dec_options.workspace = dec_workspace_.get();
+        dec_options.workspace_bytes = dec_workspace_.bytes();
+        ptxkit::attention_decode(dec, dec_options, stream);
     }
 
     void poison(std::uint8_t byte) { out_.fill(byte); }
@@ -242,7 +299,8 @@ private:
 
     int id_;
     std::vector<Region> regions_;
-    DeviceBuffer in_, out_, gemm_workspace_, align_workspace_;
+    static constexpr std::int64_t kDecodeMaxLen = 1500;
+    DeviceBuffer in_, out_, gemm_workspace_, align_workspace_, dec_workspace_;
     std::size_t copy_bytes_ = 0, copy_src_offset_ = 0, copy_dst_offset_ = 0, copy_src_ = 0, copy_dst_ = 0;
     std::int64_t convert_n_ = 0;
     DType convert_dtype_ = DType::bf16;
@@ -258,6 +316,10 @@ private:
     std::size_t logits_g_ = 0, bias_g_ = 0, weights_g_ = 0, ids_g_ = 0;
     std::size_t counts_ = 0, offsets_ = 0, sorted_ = 0, blocks_ = 0, inverse_ = 0, total_ = 0;
     std::size_t align_workspace_bytes_ = 0;
+    std::int64_t attn_d_ = 128, attn_s_ = 0, dec_q_len_ = 1, dec_page_ = 16, dec_max_pages_ = 0;
+    std::size_t pre_q_ = 0, pre_k_ = 0, pre_v_ = 0, pre_o_ = 0;
+    std::size_t dec_q_ = 0, dec_k_ = 0, dec_v_ = 0, dec_table_ = 0, dec_lens_ = 0, dec_o_ = 0;
+    std::size_t dec_workspace_bytes_ = 0;
 };
 
 int unit_index(int thread, int stream, int round) {

@@ -16,8 +16,9 @@
 // Run every op once eagerly, with the same shapes and dtypes (so the same
 // kernels), before capturing (docs/determinism.md).
 //
-// Not covered yet: attention decode and the grouped expert GEMM do not exist
-// yet; add them to enqueue_sequence() when they land.
+// Attention is covered by a paged decode step with split-KV (page tables and
+// lengths are inputs rewritten between replays, as an engine's scheduler
+// would) and a packed prefill whose cu_seqlens change between replays.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -75,9 +76,22 @@ struct Sequence {
     DeviceBuffer copy_src{kCopyBytes + kCopyOffset}, copy_dst{kCopyBytes + kCopyOffset};
     // flush_l2: its scratch contents are unspecified (never compared).
     DeviceBuffer flush_scratch{ptxkit::l2_flush_bytes()};
+    // Attention decode: 8 sequences of up to 2048 keys in pages of 16, Hq 16, Hkv 2, D 128.
+    static constexpr std::int64_t kDecB = 8, kDecHq = 16, kDecHkv = 2, kHd = 128, kPage = 16, kMaxLen = 2048;
+    static constexpr std::int64_t kPagesPerSeq = kMaxLen / kPage, kNumPages = kDecB * kPagesPerSeq;
+    DeviceBuffer dec_q{kDecB * kDecHq * kHd * 2}, dec_k{kNumPages * kPage * kDecHkv * kHd * 2};
+    DeviceBuffer dec_v{kNumPages * kPage * kDecHkv * kHd * 2}, dec_table{kDecB * kPagesPerSeq * 4}, dec_lens{kDecB * 4};
+    DeviceBuffer dec_o{kDecB * kDecHq * kHd * 2}, dec_lse{kDecB * kDecHq * 4}, dec_workspace;
+    // Attention prefill: two packed sequences, 512 queries and keys in total, Hq 8, Hkv 2, causal.
+    static constexpr std::int64_t kPreTotal = 512, kPreHq = 8, kPreHkv = 2;
+    DeviceBuffer pre_q{kPreTotal * kPreHq * kHd * 2}, pre_k{kPreTotal * kPreHkv * kHd * 2};
+    DeviceBuffer pre_v{kPreTotal * kPreHkv * kHd * 2}, pre_o{kPreTotal * kPreHq * kHd * 2};
+    DeviceBuffer pre_lse{kPreHq * kPreTotal * 4}, pre_cu{3 * 4};
 
     Sequence() {
         gemm_workspace = DeviceBuffer(std::max<std::size_t>(ptxkit::gemm_workspace_size(16, 512, 4096), 16));
+        dec_workspace = DeviceBuffer(std::max<std::size_t>(
+            ptxkit::attention_decode_workspace_size(kDecB, 1, kDecHq, kDecHkv, kHd, kMaxLen), 16));
     }
 
     struct Output {
@@ -101,7 +115,11 @@ struct Sequence {
                 {"align total_padded", &total, false},
                 {"permuted", &permuted, true},
                 {"combined", &out, true},
-                {"copy dst", &copy_dst, true}};
+                {"copy dst", &copy_dst, true},
+                {"decode o", &dec_o, true},
+                {"decode lse", &dec_lse, true},
+                {"prefill o", &pre_o, true},
+                {"prefill lse", &pre_lse, true}};
     }
 };
 
@@ -153,6 +171,33 @@ void enqueue_sequence(Sequence& s, CUstream stream) {
                          view(s.weights_g, DType::f32, {kTokens, kTopK}), layout.inverse,
                          view(s.shared, DType::bf16, {kTokens, kHidden}), view(s.out, DType::bf16, {kTokens, kHidden}),
                          stream);
+
+    ptxkit::DecodeAttentionArgs dec;
+    dec.q = view(s.dec_q, DType::bf16, {Sequence::kDecB, 1, Sequence::kDecHq, Sequence::kHd});
+    dec.k_cache = view(s.dec_k, DType::bf16, {Sequence::kNumPages, Sequence::kPage, Sequence::kDecHkv, Sequence::kHd});
+    dec.v_cache = view(s.dec_v, DType::bf16, {Sequence::kNumPages, Sequence::kPage, Sequence::kDecHkv, Sequence::kHd});
+    dec.page_table = view(s.dec_table, DType::i32, {Sequence::kDecB, Sequence::kPagesPerSeq});
+    dec.seq_lens = view(s.dec_lens, DType::i32, {Sequence::kDecB});
+    dec.o = view(s.dec_o, DType::bf16, {Sequence::kDecB, 1, Sequence::kDecHq, Sequence::kHd});
+    dec.lse = view(s.dec_lse, DType::f32, {Sequence::kDecB, 1, Sequence::kDecHq});
+    dec.max_seq_len = Sequence::kMaxLen;
+    ptxkit::DecodeAttentionOptions dec_opts;
+    dec_opts.workspace = s.dec_workspace.get();
+    dec_opts.workspace_bytes = s.dec_workspace.bytes();
+    ptxkit::attention_decode(dec, dec_opts, stream);
+
+    ptxkit::VarlenAttentionArgs pre;
+    pre.q = view(s.pre_q, DType::bf16, {Sequence::kPreTotal, Sequence::kPreHq, Sequence::kHd});
+    pre.k = view(s.pre_k, DType::bf16, {Sequence::kPreTotal, Sequence::kPreHkv, Sequence::kHd});
+    pre.v = view(s.pre_v, DType::bf16, {Sequence::kPreTotal, Sequence::kPreHkv, Sequence::kHd});
+    pre.o = view(s.pre_o, DType::bf16, {Sequence::kPreTotal, Sequence::kPreHq, Sequence::kHd});
+    pre.cu_seqlens_q = view(s.pre_cu, DType::i32, {3});
+    pre.cu_seqlens_k = pre.cu_seqlens_q;
+    pre.max_seqlen_q = pre.max_seqlen_k = Sequence::kPreTotal;
+    pre.lse = view(s.pre_lse, DType::f32, {Sequence::kPreHq, Sequence::kPreTotal});
+    ptxkit::AttentionOptions pre_opts;
+    pre_opts.causal = true;
+    ptxkit::attention_prefill(pre, pre_opts, stream);
 }
 
 // Fresh random inputs: bf16/f32 values in [-1, 1), logits N(0, 2).
@@ -180,6 +225,23 @@ void write_inputs(Sequence& s, std::uint64_t seed) {
     f32(s.logits_s, true, 1.0f);
     f32(s.hidden_f32, false, 4.0f);
     bf16(s.shared, false);
+    bf16(s.dec_q, false);
+    bf16(s.dec_k, false);
+    bf16(s.dec_v, false);
+    bf16(s.pre_q, false);
+    bf16(s.pre_k, false);
+    bf16(s.pre_v, false);
+    // Valid paged-cache metadata: a shuffled page pool, lengths 1..2048.
+    std::vector<std::int32_t> pages(static_cast<std::size_t>(Sequence::kNumPages));
+    for (std::size_t i = 0; i < pages.size(); ++i) pages[i] = static_cast<std::int32_t>(i);
+    std::shuffle(pages.begin(), pages.end(), rng);
+    s.dec_table.upload(pages.data(), pages.size() * 4);
+    std::vector<std::int32_t> lens(static_cast<std::size_t>(Sequence::kDecB));
+    for (auto& x : lens) x = static_cast<std::int32_t>(1 + rng() % Sequence::kMaxLen);
+    s.dec_lens.upload(lens.data(), lens.size() * 4);
+    const std::int32_t split = static_cast<std::int32_t>(1 + rng() % (Sequence::kPreTotal - 1));
+    const std::int32_t cu[3] = {0, split, static_cast<std::int32_t>(Sequence::kPreTotal)};
+    s.pre_cu.upload(cu, sizeof cu);
     std::vector<std::uint8_t> bytes(s.copy_src.bytes());
     for (auto& x : bytes) x = static_cast<std::uint8_t>(rng());
     s.copy_src.upload(bytes.data(), bytes.size());  // cuMemcpyHtoD, then the context is synchronised

@@ -250,8 +250,14 @@ struct Baseline {
     std::function<void(const Arena&)> call;
 };
 
+}  // namespace ptxkit::testing::bad_input
+
+#include "support/bad_input_attention.hpp"
+
+namespace ptxkit::testing::bad_input {
+
 inline std::vector<Baseline> baselines() {
-    return {
+    std::vector<Baseline> b = {
         {CopyCall::kOp, "4096 bytes", [](const Arena& m) { CopyCall::valid(m).run(m); }},
         {ConvertCall::kOp, "f32 -> bf16 [64, 64]", [](const Arena& m) { ConvertCall::valid(m).run(m); }},
         {FlushL2Call::kOp, "l2_flush_bytes()", [](const Arena& m) { FlushL2Call::valid(m).run(m); }},
@@ -266,6 +272,8 @@ inline std::vector<Baseline> baselines() {
         {CombineCall::kOp, "out [32, 128] bf16 + shared",
          [](const Arena& m) { CombineCall::valid_with_shared(m).run(m); }},
     };
+    append_attention_baselines(b);
+    return b;
 }
 
 inline std::vector<Row> rows() {
@@ -767,6 +775,7 @@ inline std::vector<Row> rows() {
         c.weights = tensor(nullptr, DType::f32, {0, 8});
         c.inverse = tensor(nullptr, DType::i32, {0, 8});
     }));
+    append_attention_rows(r);
     return r;
 }
 

@@ -19,6 +19,9 @@ Counters read from each row (all optional): ``TFLOPs``, ``GBps``,
 ``pct_peak`` (percent of the device peak, 0-100) and ``vs_cublas`` (ratio
 cuBLAS time / ptxkit time, measured by the harness).  Ratios in the report are
 always baseline time / ptxkit time, so a ratio above 1 means ptxkit is faster.
+A row's Google Benchmark ``label`` (e.g. the kernel plan that served a ptxkit
+row), when it has one, is listed under its suite's table.  Areas with counting
+conventions of their own (``attention``) get a short note under the header.
 
 matplotlib is imported only when plots are requested.
 """
@@ -38,6 +41,21 @@ TOOL_PATH = "tools/report/report.py"
 OURS = "ptxkit"
 CUBLAS_IMPLS = ("cublas", "cublasLt", "cublasGemmEx", "cublasGroupedBatched", "cublasLtLoop", "cublasUnfused")
 CUBLAS_LABEL = "cuBLAS"
+
+# What the counters of an area mean where that is not the obvious reading
+# (bench/README.md has the full description).
+AREA_NOTES = {
+    "attention": (
+        "Counters: `prefill`, `varlen` and `model_prefill` report TFLOP/s of "
+        "4·S_q·S_k·H·D per sequence (2·S_q·S_k·H·(D_qk + D_v) where the head dimensions "
+        "differ), counted as half for causal cases (FlashAttention's convention), and % of the measured matmul peak (or of the copy peak where the "
+        "bytes bound); `decode` and `model_decode` report GB/s of K and V read once plus q "
+        "read and o written, and % of the measured copy bandwidth.",
+        "Baseline: `cublasUnfused` is QK^T and PV as cublasGemmStridedBatchedEx calls "
+        "around a masked softmax kernel (S in bf16); in decode it reads a dense contiguous "
+        "copy of the KV cache, while `ptxkit` reads the paged cache.",
+    ),
+}
 
 # (label in the report, key in the benchmark JSON "context")
 CONTEXT_FIELDS = (
@@ -92,6 +110,7 @@ class Result:
     case: str
     time_us: float
     values: dict[str, float] = field(default_factory=dict)
+    label: str = ""
 
 
 @dataclass
@@ -237,7 +256,8 @@ def median_result(key: tuple[str, str, str], rows: list[dict]) -> Result | None:
         samples = [v for v in (as_number(r.get(name)) for r in rows) if v is not None]
         if samples:
             values[name] = statistics.median(samples)
-    return Result(*key, time_us=statistics.median(times), values=values)
+    label = next((str(r["label"]) for r in rows if r.get("label")), "")
+    return Result(*key, time_us=statistics.median(times), values=values, label=label)
 
 
 def select_results(rows: list[dict]) -> tuple[list[Result], list[Failure]]:
@@ -409,6 +429,8 @@ def render_header(area: str, bench: BenchInput) -> list[str]:
         f"{OURS} time: above 1 means {OURS} is faster.",
         "",
     ]
+    for note in AREA_NOTES.get(area, ()):
+        lines += [note, ""]
     return lines
 
 
@@ -450,11 +472,23 @@ def suite_summary(columns: list[RatioColumn]) -> list[str]:
     return lines
 
 
+def suite_labels(suite: Suite) -> list[str]:
+    """The rows' Google Benchmark labels, case by case, ptxkit first."""
+    lines = []
+    for case in suite.cases:
+        for impl in suite.ordered_impls:
+            result = suite.get(impl, case)
+            if result is not None and result.label:
+                lines.append(f"- `{case}` ({impl}): {escape_cell(result.label)}")
+    return ["Labels:", ""] + lines + [""] if lines else []
+
+
 def render_suite(suite: Suite, contexts: list[dict], plot_file: str | None) -> list[str]:
     columns = ratio_columns(suite)
     lines = [f"## {suite.name}", ""]
     lines += suite_table(suite, columns, contexts)
     lines += [""] + suite_summary(columns) + [""]
+    lines += suite_labels(suite)
     if plot_file:
         lines += [f"![{suite.name}]({plot_file})", ""]
     return lines

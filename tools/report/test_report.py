@@ -6,7 +6,8 @@ The fixture testdata/bench_gemm_sample.json mimics Google Benchmark 1.7 JSON
 output of a manual-time bench binary: suites "square" (ptxkit, cublasLt,
 cublasGemmEx; 3 repetitions with aggregates on the 4096 case; one failed
 ptxkit case), "llama3_8b_prefill" (ptxkit rows carry a vs_cublas counter) and
-"copy" (GBps; ptxkit vs cuMemcpy; times in ns).
+"copy" (GBps; ptxkit vs cuMemcpy; times in ns). AttentionAreaTest builds
+bench_attention-shaped rows in the test itself.
 """
 
 from __future__ import annotations
@@ -188,6 +189,89 @@ class FixtureReportTest(TempDirTest):
         self.assertEqual(row["ptxkit time (µs)"], "—")
         self.assertEqual(row["ptxkit vs cublasLt"], "—")
         self.assertEqual(row["cublasLt time (µs)"], "204")
+
+
+class AttentionAreaTest(TempDirTest):
+    """--area attention on rows shaped like bench_attention's: a TFLOP/s
+    prefill suite, a GB/s decode suite, the cublasUnfused baseline, a case
+    with a baseline row only, and ptxkit rows that carry a label."""
+
+    PREFILL = "fa3.d128:b4.s4096.h16.causal"
+    DEEPSEEK = "deepseek-v3:t4096"
+    DECODE = "gqa32-8.d128:b64.kv4096.p16"
+
+    def setUp(self):
+        super().setUp()
+        rows = [
+            gbench_row(f"prefill/cublasUnfused/{self.PREFILL}/iterations:1/manual_time", 2000.0,
+                       TFLOPs=68.7, GBps=134.2, pct_peak=9.8),
+            gbench_row(f"prefill/ptxkit/{self.PREFILL}/iterations:1/manual_time", 250.0,
+                       TFLOPs=549.8, GBps=1073.7, pct_peak=78.5, vs_cublas=8.0,
+                       label="ptxkit plan: path sm90 kernel prefill_sm90_d128 splits 1"),
+            gbench_row(f"prefill/cublasUnfused/{self.DEEPSEEK}/iterations:1/manual_time", 4000.0,
+                       TFLOPs=40.1, GBps=30.0, pct_peak=5.7),
+            gbench_row(f"decode/cublasUnfused/{self.DECODE}/iterations:1/manual_time", 400.0,
+                       GBps=1342.0, pct_peak=44.7),
+            gbench_row(f"decode/ptxkit/{self.DECODE}/iterations:1/manual_time", 200.0,
+                       GBps=2684.0, pct_peak=89.5, vs_cublas=2.0,
+                       label="ptxkit plan: kernel decode_d128 splits 4"),
+        ]
+        context = {"ptxkit_device": "NVIDIA H100 80GB HBM3", "ptxkit_peak_tflops": "700.0",
+                   "ptxkit_peak_gbps": "3000"}
+        path = self.write_json("attention.json", {"context": context, "benchmarks": rows})
+        self.out_dir = os.path.join(self.tmp, "results")
+        code, stdout, stderr = run_main(
+            ["--area", "attention", "--out-dir", self.out_dir, "--no-plots", path])
+        self.assertEqual(code, 0, stderr)
+        self.assertIn("attention.md", stdout)
+        with open(os.path.join(self.out_dir, "attention.md"), encoding="utf-8") as f:
+            self.md = f.read()
+
+    def test_suites(self):
+        headings = [l for l in self.md.splitlines() if l.startswith("## ")]
+        self.assertEqual(headings, ["## prefill", "## decode"])
+        self.assertIn("# Benchmark results: attention", self.md)
+
+    def test_prefill_reports_tflops_against_the_baseline(self):
+        table = parse_table(self.md, "prefill")
+        row = table[self.PREFILL]
+        self.assertEqual(row["ptxkit TFLOP/s"], "550")
+        self.assertEqual(row["cublasUnfused TFLOP/s"], "68.7")
+        self.assertEqual(row["ptxkit % peak"], "78.5%")
+        self.assertEqual(row["ptxkit vs cublasUnfused"], "8.00×")
+        self.assertEqual(row["ptxkit vs cuBLAS"], "8.00×")
+        self.assertNotIn("ptxkit GB/s", row)
+
+    def test_baseline_only_case_has_no_ratio(self):
+        row = parse_table(self.md, "prefill")[self.DEEPSEEK]
+        self.assertEqual(row["cublasUnfused time (µs)"], "4000")
+        self.assertEqual(row["ptxkit time (µs)"], "—")
+        self.assertEqual(row["ptxkit vs cublasUnfused"], "—")
+
+    def test_decode_reports_gbps(self):
+        row = parse_table(self.md, "decode")[self.DECODE]
+        self.assertEqual(row["ptxkit GB/s"], "2680")
+        self.assertEqual(row["cublasUnfused GB/s"], "1340")
+        self.assertEqual(row["ptxkit % peak"], "89.5%")
+        self.assertEqual(row["ptxkit vs cuBLAS"], "2.00×")
+        self.assertNotIn("ptxkit TFLOP/s", row)
+
+    def test_notes_and_labels(self):
+        self.assertIn("counted as half for causal cases", self.md)
+        self.assertIn("dense contiguous copy of the KV cache", self.md)
+        self.assertIn(f"- `{self.PREFILL}` (ptxkit): ptxkit plan: path sm90 kernel prefill_sm90_d128 "
+                      "splits 1", self.md)
+        self.assertIn(f"- `{self.DECODE}` (ptxkit): ptxkit plan: kernel decode_d128 splits 4", self.md)
+
+    def test_other_areas_have_no_attention_note(self):
+        path = self.write_json("copy.json", {"benchmarks": [
+            gbench_row("copy/ptxkit/bytes:1024/manual_time", 1.0, GBps=2.048)]})
+        code, _, stderr = run_main(["--area", "memory", "--out-dir", self.out_dir, "--no-plots", path])
+        self.assertEqual(code, 0, stderr)
+        with open(os.path.join(self.out_dir, "memory.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertNotIn("counted as half", md)
+        self.assertNotIn("Labels:", md)
 
 
 class ModelTest(unittest.TestCase):
