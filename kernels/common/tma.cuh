@@ -32,6 +32,18 @@ __device__ __forceinline__ void tma_load_2d(uint32_t dst, const void* tensor_map
         : "memory");
 }
 
+// .3d form of the same copy, coordinates innermost first: batched operands
+// such as the MoE experts' weights [E, N, K], the expert index being c2.
+__device__ __forceinline__ void tma_load_3d(uint32_t dst, const void* tensor_map, uint32_t bar, int32_t c0,
+                                            int32_t c1, int32_t c2) {
+    asm volatile(
+        "cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
+        " [%0], [%1, {%3, %4, %5}], [%2];"
+        :
+        : "r"(dst), "l"(reinterpret_cast<uint64_t>(tensor_map)), "r"(bar), "r"(c0), "r"(c1), "r"(c2)
+        : "memory");
+}
+
 // PTX ISA "cp.async.bulk.tensor" (.4d, global -> shared, tile mode,
 // mbarrier::complete_tx::bytes): tma_load_2d for a rank-4 tensor map,
 // coordinates innermost first. Attention uses {d, head, row, batch}: one map

@@ -26,7 +26,6 @@
 #include <cstdint>
 
 #include "common/tma.cuh"
-#include "common/tma_extra.cuh"
 #include "gemm/sm90_mainloop.cuh"
 #include "moe/grouped_gemm.cuh"
 #include "moe/grouped_gemm_params.h"
