@@ -471,7 +471,9 @@ void fuzz_structured(Args& args, int op) {
             a.seq_lens = &t[4];
             a.o = &t[5];
             a.lse = in.ConsumeBool() ? &t[6] : nullptr;
-            a.max_seq_len = in.ConsumeBool() ? max_pages * page : args.size_value();
+            // The bound a valid call would pass (when max_pages is a sane count), or anything.
+            const bool sane_pages = max_pages >= 0 && max_pages <= (std::int64_t{1} << 40);
+            a.max_seq_len = sane_pages && in.ConsumeBool() ? max_pages * page : args.size_value();
             ptxkit_decode_attention_options_t o = ptxkit_decode_attention_default_options();
             o.splits = in.ConsumeBool() ? 0 : args.int32_value();
             o.window_left = in.ConsumeBool() ? -1 : args.int32_value();
