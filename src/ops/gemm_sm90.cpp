@@ -11,6 +11,7 @@
 
 #include "driver/check.hpp"
 #include "ops/gemm_internal.hpp"
+#include "ops/sm90_mainloop_plan.hpp"
 #include "ptxkit/error.hpp"
 #include "runtime/launch.hpp"
 
@@ -18,9 +19,10 @@ namespace ptxkit::detail::gemm {
 
 namespace {
 
-constexpr int kBlockM = 128;
-constexpr int kBlockK = 64;  // 64 16-bit elements: one 128-byte swizzle row
-constexpr unsigned kThreads = 384;  // producer warpgroup + 2 consumer warpgroups
+using sm90_mainloop::ceil_div;
+using sm90_mainloop::kBlockK;
+using sm90_mainloop::kBlockM;
+using sm90_mainloop::kThreads;
 constexpr int kGroupM = 8;
 
 struct TileConfig {
@@ -36,33 +38,14 @@ constexpr TileConfig kWide{256, 4, "128x256x64 s4 2cons", "ptxkit_gemm_sm90_bf16
 constexpr TileConfig kNarrow{128, 6, "128x128x64 s6 2cons", "ptxkit_gemm_sm90_bf16_128x128",
                              "ptxkit_gemm_sm90_f16_128x128"};
 
-// Kernel-side layout: [stages x A 128x64][stages x B BNx64][stages full][stages empty]
-// mbarriers, from a base the kernel aligns up to 1024 bytes (128B swizzle).
-unsigned shared_bytes(const TileConfig& t) {
-    const unsigned a = kBlockM * kBlockK * 2;
-    const unsigned b = static_cast<unsigned>(t.block_n) * kBlockK * 2;
-    return 1024 + static_cast<unsigned>(t.stages) * (a + b) + 2 * static_cast<unsigned>(t.stages) * 8;
-}
+unsigned shared_bytes(const TileConfig& t) { return sm90_mainloop::shared_bytes(t.block_n, t.stages); }
 
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
-
-// Which tile width: a persistent grid of min(tiles, SMs) CTAs takes
-// ceil(tiles / SMs) rounds of tiles, so the run time is about
-// rounds x (time of one tile). A 128x256 tile does twice the work of a
-// 128x128 one but, with a higher arithmetic intensity per byte of shared
-// memory, in less than twice the time; we model the 128x128 tile as 0.555 of
-// a 128x256 one (about 90% of its throughput). Pick the smaller estimate,
-// the wide tile on a tie. In effect: 128x256 for large outputs (it minimises
-// the shared-memory and L2 traffic per FLOP), 128x128 when the narrower tile
-// fills the SMs better — N <= 128, or few tiles, where the wide tile would
-// leave SMs idle or a last round mostly empty.
+// The wide tile unless the narrow one fills the SMs better (sm90_mainloop_plan.hpp).
 const TileConfig& choose_tile(const Problem& p, int sm_count) {
-    const std::int64_t sms = std::max(sm_count, 1);
-    const std::int64_t tiles_m = ceil_div(p.m, kBlockM);
-    const auto rounds = [&](const TileConfig& t) { return ceil_div(tiles_m * ceil_div(p.n, t.block_n), sms); };
-    const double wide = 1.0 * static_cast<double>(rounds(kWide));
-    const double narrow = 0.555 * static_cast<double>(rounds(kNarrow));
-    return wide <= narrow ? kWide : kNarrow;
+    return sm90_mainloop::prefer_wide_tile(ceil_div(p.m, kBlockM), ceil_div(p.n, kWide.block_n),
+                                           ceil_div(p.n, kNarrow.block_n), sm_count)
+               ? kWide
+               : kNarrow;
 }
 
 CUtensorMap make_tensor_map(const char* what, const void* base, DType dtype, std::int64_t rows, std::int64_t k,

@@ -10,6 +10,7 @@
 
 #include "driver/check.hpp"
 #include "ops/moe_grouped_gemm_internal.hpp"
+#include "ops/sm90_mainloop_plan.hpp"
 #include "ptxkit/error.hpp"
 #include "runtime/launch.hpp"
 
@@ -18,9 +19,10 @@ namespace ptxkit::detail::moe_gemm {
 namespace {
 
 constexpr const char* kModule = "moe.grouped_gemm_sm90";
-constexpr int kBlockM = 128;
-constexpr int kBlockK = 64;         // one 128-byte swizzle row of 16-bit elements
-constexpr unsigned kThreads = 384;  // producer warpgroup + 2 consumer warpgroups
+using sm90_mainloop::ceil_div;
+using sm90_mainloop::kBlockK;
+using sm90_mainloop::kBlockM;
+using sm90_mainloop::kThreads;
 constexpr int kGroupM = 8;
 // The kernel's static table of per-expert tile-row offsets (513 x i32), as
 // ptxas places it in front of the 1024-aligned dynamic shared memory.
@@ -40,26 +42,18 @@ constexpr TileConfig kWide{256, 4, "128x256x64 s4 2cons", "ptxkit_moe_gemm_sm90_
 constexpr TileConfig kNarrow{128, 6, "128x128x64 s6 2cons", "ptxkit_moe_gemm_sm90_bf16_128x128",
                              "ptxkit_moe_gemm_sm90_f16_128x128"};
 
-unsigned shared_bytes(const TileConfig& t) {
-    const unsigned a = kBlockM * kBlockK * 2;
-    const unsigned b = static_cast<unsigned>(t.block_n) * kBlockK * 2;
-    return 1024 + static_cast<unsigned>(t.stages) * (a + b) + 2 * static_cast<unsigned>(t.stages) * 8;
-}
-
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+unsigned shared_bytes(const TileConfig& t) { return sm90_mainloop::shared_bytes(t.block_n, t.stages); }
 
 int out_columns(const GroupedProblem& p, const TileConfig& t) { return p.swiglu ? t.block_n / 2 : t.block_n; }
 
-// As the dense GEMM's choice (gemm_sm90.cpp): rounds of persistent CTAs over
-// the tiles, the 128x128 tile costing 0.555 of a 128x256 one. The tile rows
-// are the most the layout can hold (the device knows the real number).
+// The dense GEMM's model (sm90_mainloop_plan.hpp) over the most tile rows the
+// layout can hold (the device knows the real number).
 const TileConfig& choose_tile(const GroupedProblem& p, int sm_count) {
-    const std::int64_t sms = std::max(sm_count, 1);
     const std::int64_t tile_rows = std::max<std::int64_t>(max_tile_rows(p, kBlockM), 1);
-    const auto rounds = [&](const TileConfig& t) { return ceil_div(tile_rows * ceil_div(p.n_out, out_columns(p, t)), sms); };
-    const double wide = 1.0 * static_cast<double>(rounds(kWide));
-    const double narrow = 0.555 * static_cast<double>(rounds(kNarrow));
-    return wide <= narrow ? kWide : kNarrow;
+    return sm90_mainloop::prefer_wide_tile(tile_rows, ceil_div(p.n_out, out_columns(p, kWide)),
+                                           ceil_div(p.n_out, out_columns(p, kNarrow)), sm_count)
+               ? kWide
+               : kNarrow;
 }
 
 CUtensorMapDataType tma_type(DType dtype) {
