@@ -4,7 +4,9 @@
 # with clang, builds the target, and runs it for SECONDS (default 60) on the
 # corpus in build/fuzz/corpus (kept between runs). Exits non-zero on a crash,
 # a sanitizer report or a violated property; the input that triggered it is
-# saved in build/fuzz/artifacts/ (replay: build/fuzz/tests/fuzz/fuzz_c_api FILE).
+# saved in build/fuzz/artifacts/ (replay: build/fuzz/tests/fuzz/fuzz_c_api FILE;
+# once fixed, add it to tests/fuzz/regressions/, which seeds every run and is
+# replayed by ctest -L fuzz).
 #
 # The kernels are never loaded (the fuzzer runs without a driver): when
 # build/release holds built kernel modules (CI builds it first), the fuzz build
@@ -50,4 +52,4 @@ if grep -qv '^#' "$supp"; then
 fi
 echo "== fuzz_c_api for ${seconds}s (corpus $build/corpus)"
 "$build/tests/fuzz/fuzz_c_api" -max_total_time="$seconds" -max_len=512 -timeout=10 -rss_limit_mb=2048 \
-  -print_final_stats=1 -artifact_prefix="$build/artifacts/" "$build/corpus"
+  -print_final_stats=1 -artifact_prefix="$build/artifacts/" "$build/corpus" tests/fuzz/regressions

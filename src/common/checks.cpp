@@ -40,6 +40,15 @@ void ArgCheck::dtype_in(const char* arg, DType got, std::initializer_list<DType>
     fail(arg, "dtype " + names, dtype_name(got));
 }
 
+std::size_t span_bytes(const TensorView& t) {
+    // Emptiness first: a zero-size dimension anywhere makes the other
+    // dimensions' strides meaningless (and possibly huge).
+    if (t.numel() == 0) return 0;
+    std::int64_t last = 0;
+    for (int d = 0; d < t.rank; ++d) last += (t.shape[d] - 1) * t.stride[d];
+    return static_cast<std::size_t>(last + 1) * dtype_size(t.dtype);
+}
+
 void ArgCheck::valid_tensor(const char* arg, const TensorView& t) const {
     if (t.rank < 0 || t.rank > kMaxRank) fail(arg, fmt::format("rank 0 to {}", kMaxRank), fmt::format("rank {}", t.rank));
     if (dtype_size(t.dtype) == 0) fail(arg, "a valid dtype", fmt::format("dtype value {}", static_cast<int>(t.dtype)));

@@ -16,6 +16,11 @@ namespace ptxkit::detail {
 
 std::string format_shape(const TensorView& t);
 
+// Bytes from t.data to one past the last element the strides reach (0 for an
+// empty tensor). Only for a tensor that passed ArgCheck::valid_tensor, which
+// proves the sum fits in int64.
+std::size_t span_bytes(const TensorView& t);
+
 class ArgCheck {
 public:
     explicit ArgCheck(const char* op) : op_(op) {}

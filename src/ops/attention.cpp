@@ -27,6 +27,7 @@ namespace ptxkit {
 namespace {
 
 using detail::ArgCheck;
+using detail::span_bytes;
 using detail::attention::DecodePlan;
 using detail::attention::DecodeProblem;
 using detail::attention::PrefillPlan;
@@ -35,19 +36,6 @@ using detail::attention::PrefillProblem;
 constexpr std::int64_t kMaxI32 = std::numeric_limits<std::int32_t>::max();
 constexpr int kMaxQLen = 8;
 constexpr float kLog2e = 1.4426950408889634f;
-
-std::int64_t span_elements(const TensorView& t) {
-    std::int64_t last = 0;
-    for (int d = 0; d < t.rank; ++d) {
-        if (t.shape[d] == 0) return 0;
-        last += (t.shape[d] - 1) * t.stride[d];
-    }
-    return last + 1;
-}
-
-std::size_t span_bytes(const TensorView& t) {
-    return static_cast<std::size_t>(span_elements(t)) * dtype_size(t.dtype);
-}
 
 // A q/k/v/o operand: `rank` dims, the last (D) contiguous, the others with
 // strides that are multiples of 8 elements (16 bytes) and a 16-byte aligned

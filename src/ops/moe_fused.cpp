@@ -31,6 +31,7 @@
 namespace ptxkit::moe {
 namespace {
 
+using detail::span_bytes;
 using detail::moe_gemm::GroupedPlan;
 using detail::moe_gemm::GroupedProblem;
 
@@ -117,13 +118,6 @@ void check_matrix(const detail::ArgCheck& check, const char* arg, const TensorVi
         check.fail(arg, fmt::format("a row stride (stride[0]) of at least {}", t.shape[1]),
                    fmt::format("{}", t.stride[0]));
     }
-}
-
-std::size_t span_bytes(const TensorView& t) {
-    if (t.numel() == 0) return 0;
-    std::int64_t last = 0;
-    for (int d = 0; d < t.rank; ++d) last += (t.shape[d] - 1) * t.stride[d];
-    return static_cast<std::size_t>(last + 1) * dtype_size(t.dtype);
 }
 
 // An expert weight [E, rows, cols]: what the grouped GEMM needs of it.

@@ -15,6 +15,8 @@
 namespace ptxkit::moe {
 namespace {
 
+using detail::span_bytes;
+
 constexpr int kMaxK = PTXKIT_MOE_COMBINE_MAX_K;
 constexpr unsigned kWarpsPerBlock = PTXKIT_MOE_PERMUTE_COMBINE_WARPS;
 constexpr std::int64_t kMaxIndex = std::numeric_limits<std::int32_t>::max();
@@ -34,11 +36,6 @@ void check_rows(const detail::ArgCheck& check, const char* arg, const TensorView
 
 // Row stride in elements; any value serves a single row.
 std::int64_t row_stride(const TensorView& t) { return t.shape[0] > 1 ? t.stride[0] : t.shape[1]; }
-
-std::size_t span_bytes(const TensorView& t) {
-    if (t.shape[0] == 0 || t.shape[1] == 0) return 0;
-    return static_cast<std::size_t>((t.shape[0] - 1) * row_stride(t) + t.shape[1]) * dtype_size(t.dtype);
-}
 
 void check_vector_i32(const detail::ArgCheck& check, const char* arg, const TensorView& t, const char* what,
                       const TensorView& expected) {
