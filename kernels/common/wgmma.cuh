@@ -112,8 +112,10 @@ __device__ __forceinline__ void fence_proxy_async_shared_cta() {
 // with warp w owning rows 16w .. 16w + 15.
 
 // wgmma.mma_async m64n256k16, f32 += bf16 x bf16, A and B from shared memory
-// descriptors, both K-major (imm-trans-a = imm-trans-b = 0), scale-a = scale-b = 1;
+// descriptors, A K-major (imm-trans-a = 0), B K-major (kTransB = 0) or MN-major
+// (kTransB = 1, make_smem_desc_mnmajor_sw128), scale-a = scale-b = 1;
 // scale_d = 0 ignores the old accumulators (D = A B), 1 accumulates (D += A B).
+template <int kTransB = 0>
 __device__ __forceinline__ void wgmma_m64n256k16_f32_bf16_ss(float (&d)[128], uint64_t desc_a, uint64_t desc_b, uint32_t scale_d) {
     asm volatile(
         "{\n\t"
@@ -128,7 +130,7 @@ __device__ __forceinline__ void wgmma_m64n256k16_f32_bf16_ss(float (&d)[128], ui
         "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95,"
         "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111,"
         "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127},\n\t"
-        "%128, %129, p, 1, 1, 0, 0;\n\t"
+        "%128, %129, p, 1, 1, 0, %131;\n\t"
         "}"
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
           "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
@@ -146,12 +148,14 @@ __device__ __forceinline__ void wgmma_m64n256k16_f32_bf16_ss(float (&d)[128], ui
           "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
           "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
           "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
-        : "l"(desc_a), "l"(desc_b), "r"(scale_d));
+        : "l"(desc_a), "l"(desc_b), "r"(scale_d), "n"(kTransB));
 }
 
 // wgmma.mma_async m64n256k16, f32 += f16 x f16, A and B from shared memory
-// descriptors, both K-major (imm-trans-a = imm-trans-b = 0), scale-a = scale-b = 1;
+// descriptors, A K-major (imm-trans-a = 0), B K-major (kTransB = 0) or MN-major
+// (kTransB = 1, make_smem_desc_mnmajor_sw128), scale-a = scale-b = 1;
 // scale_d = 0 ignores the old accumulators (D = A B), 1 accumulates (D += A B).
+template <int kTransB = 0>
 __device__ __forceinline__ void wgmma_m64n256k16_f32_f16_ss(float (&d)[128], uint64_t desc_a, uint64_t desc_b, uint32_t scale_d) {
     asm volatile(
         "{\n\t"
@@ -166,7 +170,7 @@ __device__ __forceinline__ void wgmma_m64n256k16_f32_f16_ss(float (&d)[128], uin
         "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95,"
         "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111,"
         "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127},\n\t"
-        "%128, %129, p, 1, 1, 0, 0;\n\t"
+        "%128, %129, p, 1, 1, 0, %131;\n\t"
         "}"
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
           "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
@@ -184,12 +188,14 @@ __device__ __forceinline__ void wgmma_m64n256k16_f32_f16_ss(float (&d)[128], uin
           "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
           "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
           "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
-        : "l"(desc_a), "l"(desc_b), "r"(scale_d));
+        : "l"(desc_a), "l"(desc_b), "r"(scale_d), "n"(kTransB));
 }
 
 // wgmma.mma_async m64n128k16, f32 += bf16 x bf16, A and B from shared memory
-// descriptors, both K-major (imm-trans-a = imm-trans-b = 0), scale-a = scale-b = 1;
+// descriptors, A K-major (imm-trans-a = 0), B K-major (kTransB = 0) or MN-major
+// (kTransB = 1, make_smem_desc_mnmajor_sw128), scale-a = scale-b = 1;
 // scale_d = 0 ignores the old accumulators (D = A B), 1 accumulates (D += A B).
+template <int kTransB = 0>
 __device__ __forceinline__ void wgmma_m64n128k16_f32_bf16_ss(float (&d)[64], uint64_t desc_a, uint64_t desc_b, uint32_t scale_d) {
     asm volatile(
         "{\n\t"
@@ -200,7 +206,7 @@ __device__ __forceinline__ void wgmma_m64n128k16_f32_bf16_ss(float (&d)[64], uin
         "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31,"
         "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47,"
         "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63},\n\t"
-        "%64, %65, p, 1, 1, 0, 0;\n\t"
+        "%64, %65, p, 1, 1, 0, %67;\n\t"
         "}"
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
           "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
@@ -210,12 +216,14 @@ __device__ __forceinline__ void wgmma_m64n128k16_f32_bf16_ss(float (&d)[64], uin
           "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
           "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
           "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-        : "l"(desc_a), "l"(desc_b), "r"(scale_d));
+        : "l"(desc_a), "l"(desc_b), "r"(scale_d), "n"(kTransB));
 }
 
 // wgmma.mma_async m64n128k16, f32 += f16 x f16, A and B from shared memory
-// descriptors, both K-major (imm-trans-a = imm-trans-b = 0), scale-a = scale-b = 1;
+// descriptors, A K-major (imm-trans-a = 0), B K-major (kTransB = 0) or MN-major
+// (kTransB = 1, make_smem_desc_mnmajor_sw128), scale-a = scale-b = 1;
 // scale_d = 0 ignores the old accumulators (D = A B), 1 accumulates (D += A B).
+template <int kTransB = 0>
 __device__ __forceinline__ void wgmma_m64n128k16_f32_f16_ss(float (&d)[64], uint64_t desc_a, uint64_t desc_b, uint32_t scale_d) {
     asm volatile(
         "{\n\t"
@@ -226,7 +234,7 @@ __device__ __forceinline__ void wgmma_m64n128k16_f32_f16_ss(float (&d)[64], uint
         "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31,"
         "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47,"
         "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63},\n\t"
-        "%64, %65, p, 1, 1, 0, 0;\n\t"
+        "%64, %65, p, 1, 1, 0, %67;\n\t"
         "}"
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
           "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
@@ -236,7 +244,7 @@ __device__ __forceinline__ void wgmma_m64n128k16_f32_f16_ss(float (&d)[64], uint
           "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
           "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
           "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-        : "l"(desc_a), "l"(desc_b), "r"(scale_d));
+        : "l"(desc_a), "l"(desc_b), "r"(scale_d), "n"(kTransB));
 }
 
 // ---------------------------------------------------------------------------

@@ -13,7 +13,8 @@
 // Work items (tile, K slice) are walked persistently: CTA b takes b,
 // b + gridDim.x, ... in the order of ptxkit::gemm_tiles::tile_of.
 //
-// Requires (checked by plan_sm90): A [M, K] and B [N, K] (K-major), bf16 or f16,
+// Requires (checked by plan_sm90): A [M, K], and B [N, K] (K-major, kernels
+// ..._128xN) or [K, N] (N-major, kernels ..._128xN_kn), bf16 or f16,
 // 16-byte aligned bases and leading dimensions a multiple of 8 elements; with
 // split-K, k_per_split a multiple of BLOCK_K (so a K block never crosses into
 // the next slice: TMA zero-fills only at the tensor's edges, not at a slice's).
@@ -32,6 +33,7 @@ namespace {
 namespace ptx = ptxkit::ptx;
 namespace sm90 = ptxkit::gemm::sm90;
 
+using sm90::BLayout;
 using sm90::BLOCK_K;
 using sm90::BLOCK_M;
 using sm90::Config;
@@ -104,8 +106,9 @@ __device__ __forceinline__ void store_partial(const ptxkit_gemm_params& p, const
     }
 }
 
-// The dense GEMM's schedule for sm90_mainloop.cuh.
-template <int BLOCK_N>
+// The dense GEMM's schedule for sm90_mainloop.cuh. tma_b maps B [N, K]
+// (KMajor: {K, N}, box 64 x BLOCK_N) or B [K, N] (MNMajor: {N, K}, box 64 x 64).
+template <int BLOCK_N, BLayout kB>
 struct GemmSchedule {
     const CUtensorMap& tma_a;
     const CUtensorMap& tma_b;
@@ -137,7 +140,21 @@ struct GemmSchedule {
                                          uint32_t full) const {
         const int32_t k = static_cast<int32_t>(w.k_begin + int64_t(kb) * BLOCK_K);
         ptx::tma_load_2d(a_dst, &tma_a, full, k, static_cast<int32_t>(w.m0));
-        ptx::tma_load_2d(b_dst, &tma_b, full, k, static_cast<int32_t>(w.n0));
+        if constexpr (kB == BLayout::KMajor) {
+            ptx::tma_load_2d(b_dst, &tma_b, full, k, static_cast<int32_t>(w.n0));
+        } else {
+#pragma unroll
+            for (int c = 0; c < BLOCK_N / sm90::kBBoxN; ++c) {
+                // A box wholly past N (N <= n0 + 64c at the right edge) loads
+                // the tile's first box again instead: the stage's byte count
+                // stays the constant the mainloop expects without relying on
+                // how TMA counts a box that lies entirely outside the tensor,
+                // and the accumulator columns it feeds are never stored.
+                const int64_t n = w.n0 + int64_t(c) * sm90::kBBoxN;
+                const int32_t n_load = static_cast<int32_t>(n < p.n ? n : w.n0);
+                ptx::tma_load_2d(b_dst + c * sm90::kBBoxBytes, &tma_b, full, n_load, k);
+            }
+        }
     }
 
     __device__ __forceinline__ void store(const WorkItem& w, const float (&acc)[Config<BLOCK_N>::kAccumulators],
@@ -154,14 +171,18 @@ struct GemmSchedule {
 
 }  // namespace
 
-#define PTXKIT_SM90_GEMM_KERNEL(name, block_n, is_bf16)                                                     \
+#define PTXKIT_SM90_GEMM_KERNEL(name, block_n, is_bf16, b_layout)                                           \
     extern "C" __global__ void __launch_bounds__(sm90::kThreads, 1)                                         \
         name(const __grid_constant__ CUtensorMap tma_a, const __grid_constant__ CUtensorMap tma_b,          \
              const __grid_constant__ ptxkit_gemm_params params) {                                           \
-        sm90::mainloop<block_n, is_bf16>(GemmSchedule<block_n>{tma_a, tma_b, params});                      \
+        sm90::mainloop<block_n, is_bf16, b_layout>(GemmSchedule<block_n, b_layout>{tma_a, tma_b, params});  \
     }
 
-PTXKIT_SM90_GEMM_KERNEL(ptxkit_gemm_sm90_bf16_128x256, 256, true)
-PTXKIT_SM90_GEMM_KERNEL(ptxkit_gemm_sm90_f16_128x256, 256, false)
-PTXKIT_SM90_GEMM_KERNEL(ptxkit_gemm_sm90_bf16_128x128, 128, true)
-PTXKIT_SM90_GEMM_KERNEL(ptxkit_gemm_sm90_f16_128x128, 128, false)
+PTXKIT_SM90_GEMM_KERNEL(ptxkit_gemm_sm90_bf16_128x256, 256, true, BLayout::KMajor)
+PTXKIT_SM90_GEMM_KERNEL(ptxkit_gemm_sm90_f16_128x256, 256, false, BLayout::KMajor)
+PTXKIT_SM90_GEMM_KERNEL(ptxkit_gemm_sm90_bf16_128x128, 128, true, BLayout::KMajor)
+PTXKIT_SM90_GEMM_KERNEL(ptxkit_gemm_sm90_f16_128x128, 128, false, BLayout::KMajor)
+PTXKIT_SM90_GEMM_KERNEL(ptxkit_gemm_sm90_bf16_128x256_kn, 256, true, BLayout::MNMajor)
+PTXKIT_SM90_GEMM_KERNEL(ptxkit_gemm_sm90_f16_128x256_kn, 256, false, BLayout::MNMajor)
+PTXKIT_SM90_GEMM_KERNEL(ptxkit_gemm_sm90_bf16_128x128_kn, 128, true, BLayout::MNMajor)
+PTXKIT_SM90_GEMM_KERNEL(ptxkit_gemm_sm90_f16_128x128_kn, 128, false, BLayout::MNMajor)

@@ -10,11 +10,14 @@
 //                 items and, for each K block, arms the next stage's `full`
 //                 mbarrier with the stage's byte count and has the schedule
 //                 issue the TMA copies of the A tile (128 x 64) and the B tile
-//                 (BLOCK_N x 64) that complete on it.
+//                 (BLOCK_N x 64, K-major or MN-major: BLayout) that complete
+//                 on it.
 //   warpgroups 1-2 consumers: setmaxnreg.inc to 232; consumer c computes rows
 //                 64c .. 64c + 63 of the 128 x BLOCK_N tile with 4 wgmma
-//                 m64n{BLOCK_N}k16 per K block, releases the stage on its
-//                 `empty` mbarrier (one arrival per warp), and at the end of
+//                 m64n{BLOCK_N}k16 per K block, keeps one K block's group
+//                 in flight behind the next and releases a stage on its
+//                 `empty` mbarrier (one arrival per warp) once the group that
+//                 read it has completed, and at the end of
 //                 the work item hands its accumulators to the schedule.
 // Producer and consumers walk the same item sequence (b, b + gridDim.x, ...),
 // so the ring's stage index and phase parity continue from item to item.
@@ -70,21 +73,43 @@ struct Config {
     static_assert(kSharedBytes <= 227 * 1024, "more shared memory than an H100 block can opt in to");
 };
 
-// One k16 step of one consumer: acc (64 x BLOCK_N) += A (64 x 16) * B^T (16 x BLOCK_N).
-template <int BLOCK_N, bool kBf16>
+// How B's stage tile sits in shared memory.
+//   KMajor  (B [N, K], a Linear weight): one TMA box of BLOCK_N rows x 64 K
+//           elements, each row one 128-byte swizzled row along K, like A.
+//   MNMajor (B [K, N]): BLOCK_N / 64 TMA boxes of 64 K rows x 64 N elements
+//           (8 KB each, kBBoxBytes apart), each K row one 128-byte swizzled
+//           row along N; wgmma reads it with imm-trans-b = 1 and an MN-major
+//           descriptor whose leading byte offset steps from box to box.
+enum class BLayout { KMajor, MNMajor };
+constexpr uint32_t kBBoxBytes = BLOCK_K * kSwizzleRowBytes;  // 8 KB: one MN-major B box
+constexpr int kBBoxN = 64;                                   // N elements per MN-major B box
+constexpr uint32_t kMNMajorKStepBytes = WGMMA_K * kSwizzleRowBytes;  // 2048: 16 K rows
+
+template <BLayout kB>
+__device__ __forceinline__ uint64_t b_descriptor(uint32_t b_tile, int ks) {
+    if constexpr (kB == BLayout::KMajor) {
+        return ::ptxkit::ptx::make_smem_desc_kmajor_sw128(b_tile + ks * kKStepBytes);
+    } else {
+        return ::ptxkit::ptx::make_smem_desc_mnmajor_sw128(b_tile + ks * kMNMajorKStepBytes, kBBoxBytes);
+    }
+}
+
+// One k16 step of one consumer: acc (64 x BLOCK_N) += A (64 x 16) * B (16 x BLOCK_N).
+template <int BLOCK_N, bool kBf16, BLayout kB>
 __device__ __forceinline__ void mma_k16(float (&acc)[Config<BLOCK_N>::kAccumulators], uint64_t desc_a,
                                         uint64_t desc_b) {
+    constexpr int kTransB = kB == BLayout::MNMajor ? 1 : 0;
     if constexpr (BLOCK_N == 256) {
         if constexpr (kBf16) {
-            ::ptxkit::ptx::wgmma_m64n256k16_f32_bf16_ss(acc, desc_a, desc_b, 1u);
+            ::ptxkit::ptx::wgmma_m64n256k16_f32_bf16_ss<kTransB>(acc, desc_a, desc_b, 1u);
         } else {
-            ::ptxkit::ptx::wgmma_m64n256k16_f32_f16_ss(acc, desc_a, desc_b, 1u);
+            ::ptxkit::ptx::wgmma_m64n256k16_f32_f16_ss<kTransB>(acc, desc_a, desc_b, 1u);
         }
     } else {
         if constexpr (kBf16) {
-            ::ptxkit::ptx::wgmma_m64n128k16_f32_bf16_ss(acc, desc_a, desc_b, 1u);
+            ::ptxkit::ptx::wgmma_m64n128k16_f32_bf16_ss<kTransB>(acc, desc_a, desc_b, 1u);
         } else {
-            ::ptxkit::ptx::wgmma_m64n128k16_f32_f16_ss(acc, desc_a, desc_b, 1u);
+            ::ptxkit::ptx::wgmma_m64n128k16_f32_f16_ss<kTransB>(acc, desc_a, desc_b, 1u);
         }
     }
 }
@@ -97,7 +122,7 @@ __device__ __forceinline__ int fragment_row(int consumer, int warp, int lane) {
 }
 __device__ __forceinline__ int fragment_col(int lane) { return 2 * (lane % 4); }
 
-template <int BLOCK_N, bool kBf16, class Schedule>
+template <int BLOCK_N, bool kBf16, BLayout kB = BLayout::KMajor, class Schedule>
 __device__ __forceinline__ void mainloop(const Schedule& s) {
     namespace ptx = ::ptxkit::ptx;
     using Cfg = Config<BLOCK_N>;
@@ -159,6 +184,14 @@ __device__ __forceinline__ void mainloop(const Schedule& s) {
 #pragma unroll
             for (int i = 0; i < Cfg::kAccumulators; ++i) acc[i] = 0.0f;
 
+            // One wgmma group in flight behind the one just issued: K block
+            // kb's group is committed before kb - 1's is waited for, so the
+            // tensor cores never wait on this warpgroup's issue, and a stage is
+            // released only once the group that read it has completed.
+            // Successive wgmma on the same accumulators need no fence between
+            // them (PTX ISA, wgmma.fence); nothing else touches acc until the
+            // final wait_group 0.
+            uint32_t reading = 0;  // the stage the in-flight group reads
             for (int32_t kb = 0; kb < w.k_blocks; ++kb) {
                 ptx::mbarrier_wait_parity(full_bar + 8 * stage, phase);
                 const uint32_t a_tile = smem_a + stage * Cfg::kABytes + a_slab;
@@ -168,22 +201,28 @@ __device__ __forceinline__ void mainloop(const Schedule& s) {
                 ptx::wgmma_fence();
 #pragma unroll
                 for (int ks = 0; ks < BLOCK_K / WGMMA_K; ++ks) {
-                    mma_k16<BLOCK_N, kBf16>(acc, ptx::make_smem_desc_kmajor_sw128(a_tile + ks * kKStepBytes),
-                                            ptx::make_smem_desc_kmajor_sw128(b_tile + ks * kKStepBytes));
+                    mma_k16<BLOCK_N, kBf16, kB>(acc, ptx::make_smem_desc_kmajor_sw128(a_tile + ks * kKStepBytes),
+                                                b_descriptor<kB>(b_tile, ks));
                 }
                 ptx::wgmma_commit_group();
 #pragma unroll
                 for (int i = 0; i < Cfg::kAccumulators; ++i) ptx::wgmma_fence_operand(acc[i]);
-                ptx::wgmma_wait_group<0>();
+                ptx::wgmma_wait_group<1>();
 #pragma unroll
                 for (int i = 0; i < Cfg::kAccumulators; ++i) ptx::wgmma_fence_operand(acc[i]);
-                // This warp's share of the stage has been read: release it.
-                if (lane == 0) ptx::mbarrier_arrive(empty_bar + 8 * stage);
+                // K block kb - 1's group has completed: this warp's share of
+                // its stage has been read, release it.
+                if (kb > 0 && lane == 0) ptx::mbarrier_arrive(empty_bar + 8 * reading);
+                reading = stage;
                 if (++stage == kStages) {
                     stage = 0;
                     phase ^= 1u;
                 }
             }
+            ptx::wgmma_wait_group<0>();
+#pragma unroll
+            for (int i = 0; i < Cfg::kAccumulators; ++i) ptx::wgmma_fence_operand(acc[i]);
+            if (w.k_blocks > 0 && lane == 0) ptx::mbarrier_arrive(empty_bar + 8 * reading);
             s.store(w, acc, consumer, warp, lane);
         }
     }

@@ -25,18 +25,27 @@ using sm90_mainloop::kBlockM;
 using sm90_mainloop::kThreads;
 constexpr int kGroupM = 8;
 
+// Kernels per B layout: [0] B [N, K] (K-major), [1] B [K, N] (N-major, "_kn").
 struct TileConfig {
     int block_n;
     int stages;
-    const char* config;
-    const char* kernel_bf16;
-    const char* kernel_f16;
+    const char* config[2];
+    const char* kernel_bf16[2];
+    const char* kernel_f16[2];
 };
 
-constexpr TileConfig kWide{256, 4, "128x256x64 s4 2cons", "ptxkit_gemm_sm90_bf16_128x256",
-                           "ptxkit_gemm_sm90_f16_128x256"};
-constexpr TileConfig kNarrow{128, 6, "128x128x64 s6 2cons", "ptxkit_gemm_sm90_bf16_128x128",
-                             "ptxkit_gemm_sm90_f16_128x128"};
+constexpr TileConfig kWide{256,
+                           4,
+                           {"128x256x64 s4 2cons", "128x256x64 s4 2cons B[K,N]"},
+                           {"ptxkit_gemm_sm90_bf16_128x256", "ptxkit_gemm_sm90_bf16_128x256_kn"},
+                           {"ptxkit_gemm_sm90_f16_128x256", "ptxkit_gemm_sm90_f16_128x256_kn"}};
+constexpr TileConfig kNarrow{128,
+                             6,
+                             {"128x128x64 s6 2cons", "128x128x64 s6 2cons B[K,N]"},
+                             {"ptxkit_gemm_sm90_bf16_128x128", "ptxkit_gemm_sm90_bf16_128x128_kn"},
+                             {"ptxkit_gemm_sm90_f16_128x128", "ptxkit_gemm_sm90_f16_128x128_kn"}};
+// An N-major B tile is loaded as BLOCK_N / 64 boxes of 64 N x 64 K (sm90_mainloop.cuh, BLayout::MNMajor).
+constexpr int kBBoxN = 64;
 
 unsigned shared_bytes(const TileConfig& t) { return sm90_mainloop::shared_bytes(t.block_n, t.stages); }
 
@@ -48,20 +57,21 @@ const TileConfig& choose_tile(const Problem& p, int sm_count) {
                : kNarrow;
 }
 
-CUtensorMap make_tensor_map(const char* what, const void* base, DType dtype, std::int64_t rows, std::int64_t k,
-                            std::int64_t ld, int box_rows) {
-    // 2-D, innermost dimension first: {K, rows}, row pitch ld * 2 bytes. The
-    // box is 64 elements of K (128 bytes, the 128B swizzle span) by box_rows;
-    // elements outside the tensor read as zeros (OOB_FILL_NONE), which is what
-    // makes every M, N, K edge correct without predication in the kernel.
+CUtensorMap make_tensor_map(const char* what, const void* base, DType dtype, std::int64_t rows, std::int64_t cols,
+                            std::int64_t ld, int box_cols, int box_rows) {
+    // 2-D, innermost dimension first: {cols, rows}, row pitch ld * 2 bytes. The
+    // box is box_cols = 64 elements (128 bytes, the 128B swizzle span) by
+    // box_rows; elements outside the tensor read as zeros (OOB_FILL_NONE),
+    // which is what makes every M, N, K edge correct without predication in
+    // the kernel. A and a K-major B: {K, M or N}; an N-major B: {N, K}.
     CUtensorMap map;
-    const cuuint64_t dims[2] = {static_cast<cuuint64_t>(k), static_cast<cuuint64_t>(rows)};
+    const cuuint64_t dims[2] = {static_cast<cuuint64_t>(cols), static_cast<cuuint64_t>(rows)};
     const cuuint64_t strides[1] = {static_cast<cuuint64_t>(ld) * 2};
-    const cuuint32_t box[2] = {static_cast<cuuint32_t>(kBlockK), static_cast<cuuint32_t>(box_rows)};
+    const cuuint32_t box[2] = {static_cast<cuuint32_t>(box_cols), static_cast<cuuint32_t>(box_rows)};
     const cuuint32_t element_strides[2] = {1, 1};
     const CUtensorMapDataType type =
         dtype == DType::bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
-    PTXKIT_CU_CTX(fmt::format("(tensor map of {}: [{}, {}], ld {})", what, rows, k, ld), cuTensorMapEncodeTiled, &map,
+    PTXKIT_CU_CTX(fmt::format("(tensor map of {}: [{}, {}], ld {})", what, rows, cols, ld), cuTensorMapEncodeTiled, &map,
                   type, 2, const_cast<void*>(base), dims, strides, box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
                   CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
     return map;
@@ -81,10 +91,6 @@ bool plan_sm90(const Problem& p, const DeviceProperties& device, Plan& plan, std
     }
     if (!p.aligned16()) {
         why = "pointers/leading dimensions not 16-byte aligned";
-        return false;
-    }
-    if (p.b_kn) {
-        why = "B [K, N] not supported by the sm90 path yet";
         return false;
     }
     if (p.m < 1 || p.n < 1 || p.k < 1) {
@@ -122,8 +128,9 @@ bool plan_sm90(const Problem& p, const DeviceProperties& device, Plan& plan, std
 
     GemmPlan& g = plan.public_plan;
     g.path = GemmPath::sm90;
-    g.kernel = p.ab_dtype == DType::bf16 ? t.kernel_bf16 : t.kernel_f16;
-    g.config = t.config;
+    const int layout = p.b_kn ? 1 : 0;
+    g.kernel = p.ab_dtype == DType::bf16 ? t.kernel_bf16[layout] : t.kernel_f16[layout];
+    g.config = t.config[layout];
     g.block_m = kBlockM;
     g.block_n = t.block_n;
     g.block_k = kBlockK;
@@ -144,8 +151,9 @@ void launch_sm90(ContextState& ctx, const Problem& p, const Plan& plan, CUstream
     if (g.splits > 1 && params.workspace == nullptr) {
         throw Error(Status::internal, "ptxkit::gemm (sm90): split-K planned without a workspace");
     }
-    const CUtensorMap tma_a = make_tensor_map("A", p.a, p.ab_dtype, p.m, p.k, p.lda, kBlockM);
-    const CUtensorMap tma_b = make_tensor_map("B", p.b, p.ab_dtype, p.n, p.k, p.ldb, g.block_n);
+    const CUtensorMap tma_a = make_tensor_map("A", p.a, p.ab_dtype, p.m, p.k, p.lda, kBlockK, kBlockM);
+    const CUtensorMap tma_b = p.b_kn ? make_tensor_map("B [K, N]", p.b, p.ab_dtype, p.k, p.n, p.ldb, kBBoxN, kBlockK)
+                                     : make_tensor_map("B", p.b, p.ab_dtype, p.n, p.k, p.ldb, kBlockK, g.block_n);
 
     const Kernel& kernel = ctx.kernel("gemm.sm90_gemm", g.kernel);
     LaunchConfig c;
@@ -154,7 +162,7 @@ void launch_sm90(ContextState& ctx, const Problem& p, const Plan& plan, CUstream
     c.block.x = plan.block_threads;
     c.dynamic_shared_bytes = plan.dynamic_shared_bytes;
     if (log_enabled()) {
-        c.shapes = fmt::format("M={} N={} K={} {}", p.m, p.n, p.k, dtype_name(p.ab_dtype));
+        c.shapes = fmt::format("M={} N={} K={} {}{}", p.m, p.n, p.k, dtype_name(p.ab_dtype), p.b_kn ? " B[K,N]" : "");
         c.config = fmt::format("{} splits={} tiles={}", g.config, g.splits, g.tiles);
     }
     launch(ctx, kernel, c, stream, tma_a, tma_b, params);

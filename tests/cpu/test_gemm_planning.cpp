@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -138,6 +139,59 @@ TEST(Planners, Sm90OnlyOnHopper) {
     EXPECT_GT(plan.dynamic_shared_bytes, 48u * 1024);
     EXPECT_LE(plan.dynamic_shared_bytes, static_cast<unsigned>(h100().shared_memory_per_block_optin));
     EXPECT_EQ(plan.public_plan.splits, 1);
+}
+
+TEST(Planners, Sm90ServesBothBLayouts) {
+    for (bool b_kn : {false, true}) {
+        for (auto [m, n, k] : {std::tuple{4096, 4096, 4096}, std::tuple{16, 12288, 4096}, std::tuple{130, 200, 96}}) {
+            Problem p = aligned_problem(m, n, k);
+            p.b_kn = b_kn;
+            p.ldb = b_kn ? p.ldd : p.lda;  // [K, N]: a row is N long
+            Plan plan;
+            std::string why;
+            ASSERT_TRUE(ptxkit::detail::gemm::plan_sm90(p, h100(), plan, why)) << why;
+            const std::string kernel = plan.public_plan.kernel;
+            EXPECT_EQ(kernel.ends_with("_kn"), b_kn) << kernel;
+        }
+    }
+}
+
+// Every kernel a planner can name is in the module its launcher loads it
+// from, for both dtypes, both B layouts, and shapes that pick every tile.
+TEST(Planners, PlannedKernelsExistInTheirModules) {
+    std::set<std::pair<std::string, std::string>> available;
+    for (const auto& k : ptxkit::embedded_kernels()) available.emplace(k.module, k.kernel);
+    struct Family {
+        bool (*plan)(const Problem&, const ptxkit::DeviceProperties&, Plan&, std::string&);
+        const char* module;
+    };
+    const Family families[] = {{&ptxkit::detail::gemm::plan_sm90, "gemm.sm90_gemm"},
+                               {&ptxkit::detail::gemm::plan_sm80, "gemm.sm80_gemm"},
+                               {&ptxkit::detail::gemm::plan_general, "gemm.general"}};
+    int planned = 0;
+    for (const auto& device : {a100(), h100()}) {
+        for (const Family& f : families) {
+            for (DType dtype : {DType::bf16, DType::f16}) {
+                for (bool b_kn : {false, true}) {
+                    for (auto [m, n, k] : {std::tuple{4096, 4096, 4096}, std::tuple{1, 4096, 4096},
+                                           std::tuple{16, 12288, 4096}, std::tuple{100, 70, 8},
+                                           std::tuple{8192, 8192, 1024}}) {
+                        Problem p = aligned_problem(m, n, k);
+                        p.ab_dtype = dtype;
+                        p.b_kn = b_kn;
+                        p.ldb = b_kn ? p.ldd : p.lda;
+                        Plan plan;
+                        std::string why;
+                        if (!f.plan(p, device, plan, why)) continue;
+                        ++planned;
+                        EXPECT_TRUE(available.count({f.module, plan.public_plan.kernel}))
+                            << f.module << " has no kernel " << plan.public_plan.kernel;
+                    }
+                }
+            }
+        }
+    }
+    EXPECT_EQ(planned, 100) << "every family serves every case, but sm90 not on the A100";
 }
 
 TEST(Planners, Sm80OnAmpereAndHopper) {

@@ -156,16 +156,6 @@ void run_case(const Case& cs, std::uint64_t seed) {
     const TensorView av = view(a_dev, cs.ab, cs.offset, cs.m, cs.k, lda);
     const TensorView bv = view(b_dev, cs.ab, cs.offset, b_rows, b_cols, ldb);
     const TensorView dv = view(d_dev, cs.cd, cs.offset, cs.m, cs.n, ldd);
-    if (cs.path == GemmPath::sm90 && cs.b_kn) {
-        // The sm90 path may decline B as [K, N] (the automatic path then picks
-        // another family, covered by BKnOnTheAutomaticPath).
-        try {
-            (void)ptxkit::gemm_plan(av, bv, dv, o);
-        } catch (const ptxkit::Error& e) {
-            if (e.status() == ptxkit::Status::unsupported) return;
-            throw;
-        }
-    }
     if (cs.path != GemmPath::automatic) {
         ASSERT_EQ(ptxkit::gemm_plan(av, bv, dv, o).path, cs.path);
     }
@@ -240,11 +230,15 @@ TEST_F(Gemm, TileEdgesEveryPath) {
         for (std::int64_t e : kEdges) {
             // Each dimension at the edge with the others moderate; K aligned to 8
             // for the tensor-core paths (their leading dimensions must be).
+            // Both B layouts: an N-major B tile is loaded as 64-wide boxes,
+            // some of them wholly past N at these edges.
             const std::int64_t k8 = (e + 7) / 8 * 8;
             const bool general = path == GemmPath::general;
-            run_case({.m = e, .n = 136, .k = 72, .path = path}, seed + 1);
-            run_case({.m = 72, .n = general ? e : k8, .k = 64, .path = path}, seed + 2);
-            run_case({.m = 72, .n = 64, .k = general ? e : k8, .path = path}, seed + 3);
+            for (bool b_kn : {false, true}) {
+                run_case({.m = e, .n = 136, .k = 72, .b_kn = b_kn, .path = path}, seed + 1);
+                run_case({.m = 72, .n = general ? e : k8, .k = 64, .b_kn = b_kn, .path = path}, seed + 2);
+                run_case({.m = 72, .n = 64, .k = general ? e : k8, .b_kn = b_kn, .path = path}, seed + 3);
+            }
         }
     }
 }
@@ -256,6 +250,7 @@ TEST_F(Gemm, LargeEdgesEveryPath) {
         run_case({.m = 64, .n = 4096, .k = 64, .path = path}, seed + 2);
         run_case({.m = 32, .n = 64, .k = 4096, .path = path}, seed + 3);
         run_case({.m = 1000, .n = 1000, .k = 1000, .path = path}, seed + 4);
+        run_case({.m = 1000, .n = 1000, .k = 1000, .b_kn = true, .path = path}, seed + 6);
     }
     run_case({.m = 64, .n = 4097, .k = 4095, .path = GemmPath::general}, seed + 5);
 }
@@ -292,6 +287,8 @@ TEST_F(Gemm, SplitKForSkinnyDeepShapes) {
         run_case({.m = 1, .n = 256, .k = 16384, .cd = DType::f32, .act = Activation::silu, .path = path,
                   .split_workspace = path != GemmPath::general},
                  seed + 2);
+        run_case({.m = 8, .n = 320, .k = 8192, .b_kn = true, .path = path, .split_workspace = path != GemmPath::general},
+                 seed + 3);
     }
 }
 
