@@ -176,21 +176,24 @@ __device__ __forceinline__ void decode_split(const ptxkit_attention_decode_param
     const int row0 = row_chunk * C::ROWS;
     const int rows_here = min(C::ROWS, rows_total - row0);
 
-    // ---- Key range: the split's keys below seq_len, less the blocks that
-    // lie entirely before the first query's window. keys_per_split is a
-    // multiple of BN, so blocks never straddle two splits. ----
+    // ---- Key range. With a sliding window only the keys from the first
+    // query's window on can be attended: the splits then divide
+    // [window_base, seq_len) (window_base that key rounded down to a block,
+    // so blocks never straddle two splits; the host sized keys_per_split
+    // for q_len + window_left + BN - 1 keys), otherwise [0, seq_len).
+    // keys_per_split is a multiple of BN. ----
     const int seq_len = max(0, min(p.seq_lens[b], p.max_seq_len));
+    int64_t first_attended = 0;
+    if (p.window_left >= 0) first_attended = max(int64_t(0), int64_t(seq_len) - p.q_len - p.window_left);
+    const int64_t window_base = first_attended / C::BN * C::BN;
     // In 64 bits: the last split may end past INT32_MAX when max_seq_len is
     // near it (it runs to seq_len, so rounding can never leave keys out). A
     // split that starts at or past seq_len gets begin = end.
-    const int64_t split_begin64 = int64_t(split) * p.keys_per_split;
+    const int64_t split_begin64 = window_base + int64_t(split) * p.keys_per_split;
     const int split_begin = int(min(split_begin64, int64_t(seq_len)));
     const int split_end =
         split == p.splits - 1 ? seq_len : int(min(int64_t(seq_len), split_begin64 + p.keys_per_split));
-    int first_key = split_begin;
-    if (p.window_left >= 0) {
-        first_key = int(max(int64_t(first_key), int64_t(seq_len) - p.q_len - p.window_left));
-    }
+    const int first_key = int(max(int64_t(split_begin), first_attended));
     const int kv_first = first_key / C::BN * C::BN;
     const int n_blocks =
         split_end > split_begin && split_end > kv_first ? (split_end - kv_first + C::BN - 1) / C::BN : 0;
@@ -303,10 +306,13 @@ __device__ __forceinline__ void decode_split(const ptxkit_attention_decode_param
     // ---- Poisoned page table: any id outside [0, num_pages) among the pages
     // of this split (window or not) turns the outputs into NaN. Scanned while
     // the first blocks are in flight. ----
+    // Split 0 also scans the pages before the window's base, which no split
+    // reads, so that a bad id anywhere in [0, seq_len) poisons the sequence.
     bool bad = false;
-    if (split_end > split_begin) {
+    const int scan_begin = split == 0 ? 0 : split_begin;
+    if (split_end > scan_begin) {
         const int last_page = (split_end - 1) >> lps;
-        for (int pg = (split_begin >> lps) + tid; pg <= last_page; pg += C::THREADS) {
+        for (int pg = (scan_begin >> lps) + tid; pg <= last_page; pg += C::THREADS) {
             bad |= uint32_t(table[pg]) >= num_pages;
         }
     }

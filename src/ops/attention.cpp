@@ -492,7 +492,7 @@ DecodeProblem describe(const DecodeAttentionArgs& args, const DecodeAttentionOpt
 DecodePlan decode_plan_for(const DecodeProblem& p, const DeviceProperties& device) {
     const ptxkit_attention_decode_params& a = p.params;
     return detail::attention::plan_decode(a.batch, a.q_len, a.heads_q, a.heads_kv, a.head_dim, a.max_seq_len,
-                                          p.workspace_bytes, p.forced_splits, device);
+                                          a.window_left, p.workspace_bytes, p.forced_splits, device);
 }
 
 }  // namespace
@@ -533,7 +533,7 @@ std::size_t attention_decode_workspace_size(std::int64_t batch, std::int64_t q_l
     check_decode_sizes(check, batch, q_len, heads_q, heads_kv, head_dim, max_seq_len);
     if (batch == 0) return 0;
     const auto& device = device_properties(current_device());
-    return detail::attention::plan_decode(batch, q_len, heads_q, heads_kv, head_dim, max_seq_len,
+    return detail::attention::plan_decode(batch, q_len, heads_q, heads_kv, head_dim, max_seq_len, -1,
                                           std::numeric_limits<std::size_t>::max(), 0, device)
         .workspace_bytes;
 }

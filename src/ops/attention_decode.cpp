@@ -84,15 +84,20 @@ std::size_t workspace_for(int splits, std::int64_t rows_all, std::int64_t head_d
 }  // namespace
 
 DecodePlan plan_decode(std::int64_t batch, std::int64_t q_len, std::int64_t heads_q, std::int64_t heads_kv,
-                       std::int64_t head_dim, std::int64_t max_seq_len, std::size_t workspace_bytes,
-                       int forced_splits, const DeviceProperties& device) {
+                       std::int64_t head_dim, std::int64_t max_seq_len, std::int64_t window_left,
+                       std::size_t workspace_bytes, int forced_splits, const DeviceProperties& device) {
     const std::int64_t group = heads_kv > 0 ? heads_q / heads_kv : heads_q;
     const std::int64_t rows = std::max<std::int64_t>(q_len * group, 1);
     const DecodeKernelConfig& cfg = config_for(head_dim, rows);
     const std::int64_t row_chunks = ceil_div(rows, cfg.rows);
     const std::int64_t items = std::max<std::int64_t>(batch, 0) * std::max<std::int64_t>(heads_kv, 0) * row_chunks;
     const std::int64_t rows_all = std::max<std::int64_t>(batch, 0) * q_len * heads_q;
-    const std::int64_t key_blocks = ceil_div(std::max<std::int64_t>(max_seq_len, 0), cfg.block_n);
+    // The keys one sequence's splits divide: all of them, or with a sliding
+    // window those from the first query's window on, which start at most
+    // block_n - 1 keys after the block boundary the kernel rounds down to.
+    std::int64_t keys = std::max<std::int64_t>(max_seq_len, 0);
+    if (window_left >= 0) keys = std::min(keys, q_len + window_left + cfg.block_n - 1);
+    const std::int64_t key_blocks = ceil_div(keys, cfg.block_n);
 
     // Splits the length allows: every split at least one block (forced), or
     // at least the minimum keys (heuristic).

@@ -59,9 +59,12 @@ struct DecodePlan {
 
 // Split count and workspace for these sizes on `device`; `workspace_bytes` is
 // what the caller offers (the plan uses fewer splits when it is short).
+// window_left >= 0 (a sliding window) divides only the keys the window can
+// reach; the count never exceeds the one without a window, so
+// attention_decode_workspace_size (which knows no window) is always enough.
 DecodePlan plan_decode(std::int64_t batch, std::int64_t q_len, std::int64_t heads_q, std::int64_t heads_kv,
-                       std::int64_t head_dim, std::int64_t max_seq_len, std::size_t workspace_bytes,
-                       int forced_splits, const DeviceProperties& device);
+                       std::int64_t head_dim, std::int64_t max_seq_len, std::int64_t window_left,
+                       std::size_t workspace_bytes, int forced_splits, const DeviceProperties& device);
 void launch_decode(ContextState& ctx, const DecodeProblem& p, const DecodePlan& plan, CUstream stream);
 
 }  // namespace ptxkit::detail::attention

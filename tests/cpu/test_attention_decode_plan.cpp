@@ -75,8 +75,10 @@ struct Shape {
     }
 };
 
-DecodePlan plan_for(const Shape& s, std::size_t workspace, int forced, const ptxkit::DeviceProperties& device) {
-    return plan_decode(s.batch, s.q_len, s.heads_q, s.heads_kv, s.head_dim, s.max_seq_len, workspace, forced, device);
+DecodePlan plan_for(const Shape& s, std::size_t workspace, int forced, const ptxkit::DeviceProperties& device,
+                    std::int64_t window_left = -1) {
+    return plan_decode(s.batch, s.q_len, s.heads_q, s.heads_kv, s.head_dim, s.max_seq_len, window_left, workspace,
+                       forced, device);
 }
 
 std::size_t workspace_formula(int splits, const Shape& s) {
@@ -103,28 +105,31 @@ std::vector<Shape> shapes() {
 
 std::vector<ptxkit::DeviceProperties> devices() { return {h100(), a100(), rtx4090(), blank()}; }
 
-// Everything a plan must satisfy whatever the heuristic chose. A forced
-// count may keep trailing splits that start past max_seq_len; the heuristic
+// Everything a plan must satisfy whatever the heuristic chose. The splits
+// divide `keys` keys (default max_seq_len; fewer with a sliding window). A
+// forced count may keep trailing splits that start past them; the heuristic
 // never plans one.
-void expect_well_formed(const DecodePlan& plan, const Shape& s, std::size_t offered, bool forced = false) {
+void expect_well_formed(const DecodePlan& plan, const Shape& s, std::size_t offered, bool forced = false,
+                        std::int64_t keys = -1) {
+    if (keys < 0) keys = s.max_seq_len;
     SCOPED_TRACE(s.name() + " offered=" + std::to_string(offered));
     ASSERT_GE(plan.splits, 1);
     ASSERT_LE(plan.splits, kMaxSplits);
     EXPECT_EQ(plan.public_plan.splits, plan.splits);
     EXPECT_EQ(plan.public_plan.path, ptxkit::AttentionPath::sm80);
 
-    // Whole key blocks of the kernel, covering max_seq_len.
+    // Whole key blocks of the kernel, covering the keys.
     const int block_n = plan.public_plan.block_n;
     ASSERT_TRUE(block_n == 32 || block_n == 64) << block_n;
     EXPECT_EQ(block_n, s.head_dim == 64 ? 64 : 32);
     ASSERT_GT(plan.keys_per_split, 0);
     EXPECT_EQ(plan.keys_per_split % block_n, 0);
-    EXPECT_GE(static_cast<std::int64_t>(plan.splits) * plan.keys_per_split, s.max_seq_len);
+    EXPECT_GE(static_cast<std::int64_t>(plan.splits) * plan.keys_per_split, keys);
     if (plan.splits > 1 && !forced) {
-        EXPECT_LT(static_cast<std::int64_t>(plan.splits - 1) * plan.keys_per_split, s.max_seq_len);
+        EXPECT_LT(static_cast<std::int64_t>(plan.splits - 1) * plan.keys_per_split, keys);
     }
     if (forced) {  // every split holds at least one key block of some sequence at full length
-        const std::int64_t blocks = (s.max_seq_len + block_n - 1) / block_n;
+        const std::int64_t blocks = (keys + block_n - 1) / block_n;
         EXPECT_LE(static_cast<std::int64_t>(plan.splits), std::max<std::int64_t>(blocks, 1));
     }
 
@@ -165,6 +170,44 @@ TEST(AttentionDecodePlan, WellFormedForEveryShapeDeviceAndWorkspace) {
             }
         }
     }
+}
+
+// A sliding window: the splits divide only the keys the window reaches
+// (q_len + window_left, plus up to a block of alignment), never more splits
+// than without the window, so the window-blind workspace query always
+// covers it.
+TEST(AttentionDecodePlan, SlidingWindowSplitsOnlyTheKeysItReaches) {
+    for (const auto& device : devices()) {
+        for (const Shape& s : shapes()) {
+            for (std::int64_t window : {0, 1, 100, 1000, 4095, 1 << 20}) {
+                const DecodePlan blind = plan_for(s, kUnlimited, 0, device);
+                const DecodePlan plan = plan_for(s, kUnlimited, 0, device, window);
+                // The first query's window starts up to a block after the
+                // block boundary the kernel rounds it down to.
+                const std::int64_t reach = std::min(s.max_seq_len, s.q_len + window + plan.public_plan.block_n - 1);
+                SCOPED_TRACE("window " + std::to_string(window));
+                expect_well_formed(plan, s, kUnlimited, false, reach);
+                EXPECT_LE(plan.splits, blind.splits) << s.name();
+                EXPECT_LE(plan.workspace_bytes, blind.workspace_bytes) << s.name();
+                if (window >= s.max_seq_len) {
+                    EXPECT_EQ(plan.splits, blind.splits) << s.name();
+                }
+            }
+        }
+    }
+    // Llama-style long context with a 4k window (Mistral): one sequence of
+    // 128k keys, where the window-blind plan spreads 128 splits over keys
+    // the window never reads.
+    const Shape mistral{1, 1, 32, 8, 128, 131072};
+    const DecodePlan windowed = plan_for(mistral, kUnlimited, 0, h100(), 4096);
+    const DecodePlan blind = plan_for(mistral, kUnlimited, 0, h100());
+    EXPECT_GT(windowed.splits, 1);
+    EXPECT_LT(static_cast<std::int64_t>(windowed.splits - 1) * windowed.keys_per_split, 1 + 4096 + 31);
+    // The window-blind plan's splits that hold any key the window reaches,
+    // against the windowed plan's (all of them).
+    const std::int64_t first = 131072 - 1 - 4096;
+    const std::int64_t blind_useful = blind.splits - first / blind.keys_per_split;
+    EXPECT_GE(windowed.splits, 4 * blind_useful) << "blind " << blind.splits << " splits of " << blind.keys_per_split;
 }
 
 TEST(AttentionDecodePlan, SplitsLongSequencesWhenTheBatchLeavesSmsIdle) {

@@ -233,6 +233,26 @@ TEST_F(AttentionDecode, WindowSoftcapAndFp16) {
              seed + ++i);
 }
 
+// With a window the splits divide [window base, seq_len) only: long
+// sequences, short windows, the heuristic and forced counts, sequences
+// shorter than the window, a window of 0 (the query's own key), and a bad
+// page id before the window (no split reads it; split 0 still scans it).
+TEST_F(AttentionDecode, SplitsCoverOnlyTheWindow) {
+    const auto seed = ptxkit::testing::fresh_seed();
+    std::uint64_t i = 0;
+    const DecodeRun windowed = run_case({.seq_lens = {6000, 2500, 100}, .q_len = 2, .window_left = 500}, seed + ++i);
+    EXPECT_GT(windowed.splits, 1) << "500 keys of 3 sequences x 2 KV heads should still split";
+    run_case({.seq_lens = {6000, 2500, 100}, .q_len = 8, .hq = 8, .hkv = 1, .d = 64, .page_size = 64,
+              .window_left = 257},
+             seed + ++i);
+    run_case({.seq_lens = {2000, 37, 0}, .q_len = 3, .d = 256, .page_size = 32, .window_left = 300, .splits = 20},
+             seed + ++i);
+    run_case({.seq_lens = {2000, 1999}, .window_left = 0}, seed + ++i);
+    run_case({.seq_lens = {4100, 64}, .q_len = 4, .hq = 4, .hkv = 4, .d = 64, .window_left = 4000}, seed + ++i);
+    run_case({.seq_lens = {5000, 3000}, .window_left = 200, .bad_page_sequence = 0}, seed + ++i);
+    run_case({.seq_lens = {5000, 3000}, .window_left = 200, .splits = 4, .bad_page_sequence = 0}, seed + ++i);
+}
+
 TEST_F(AttentionDecode, SplitCountsAndWorkspace) {
     const auto seed = ptxkit::testing::fresh_seed();
     std::uint64_t i = 0;
