@@ -59,4 +59,39 @@ __device__ __forceinline__ void tma_load_4d(uint32_t dst, const void* tensor_map
         : "memory");
 }
 
+// PTX ISA "cp.async.bulk.tensor" (.2d, shared::cta -> global, tile mode,
+// .bulk_group completion): writes the box at element coordinates (c0 =
+// innermost, c1) from shared memory at `src` (laid out and swizzled as the
+// tensor map says). Box elements outside the tensor are not written, which
+// is what clips a tile at the output's edges. The writer must have made its
+// st.shared / stmatrix visible to the async proxy first
+// (fence.proxy.async.shared::cta) and must not reuse `src` before
+// tma_store_wait_read says the copy has read it.
+__device__ __forceinline__ void tma_store_2d(const void* tensor_map, uint32_t src, int32_t c0, int32_t c1) {
+    asm volatile("cp.async.bulk.tensor.2d.global.shared::cta.tile.bulk_group [%0, {%2, %3}], [%1];"
+                 :
+                 : "l"(reinterpret_cast<uint64_t>(tensor_map)), "r"(src), "r"(c0), "r"(c1)
+                 : "memory");
+}
+
+// PTX ISA "cp.async.bulk.commit_group": closes the bulk async-group of this
+// thread's bulk copies issued since the last commit.
+__device__ __forceinline__ void tma_store_commit() { asm volatile("cp.async.bulk.commit_group;" : : : "memory"); }
+
+// PTX ISA "cp.async.bulk.wait_group.read": waits until at most kPending of
+// this thread's committed bulk groups have not finished reading their shared
+// memory sources (the sources can then be overwritten; the global writes may
+// still be in flight).
+template <int kPending>
+__device__ __forceinline__ void tma_store_wait_read() {
+    asm volatile("cp.async.bulk.wait_group.read %0;" : : "n"(kPending) : "memory");
+}
+
+// PTX ISA "cp.async.bulk.wait_group": waits until at most kPending of this
+// thread's committed bulk groups are incomplete (writes done).
+template <int kPending>
+__device__ __forceinline__ void tma_store_wait() {
+    asm volatile("cp.async.bulk.wait_group %0;" : : "n"(kPending) : "memory");
+}
+
 }  // namespace ptxkit::ptx

@@ -30,7 +30,7 @@ typedef struct ptxkit_gemm_params {
     /* Tile scheduling (kernels/gemm/tile_scheduler.h). */
     int32_t tiles_m, tiles_n;
     int32_t group_m;   /* grouped rasterisation: tile rows per group, for L2 reuse */
-    int32_t pad_;
+    int32_t d_tma_store; /* sm90: D written through the D tensor map (16-bit D, no split-K) */
 } ptxkit_gemm_params;
 
 #endif

@@ -22,7 +22,9 @@
 
 #include <cstdint>
 
+#include "common/ldmatrix.cuh"
 #include "common/tma.cuh"
+#include "common/wgmma.cuh"
 #include "gemm/epilogue.cuh"
 #include "gemm/gemm_params.h"
 #include "gemm/sm90_mainloop.cuh"
@@ -106,17 +108,94 @@ __device__ __forceinline__ void store_partial(const ptxkit_gemm_params& p, const
     }
 }
 
+// The TMA-store epilogue (p.d_tma_store: 16-bit D, no split-K). Consumer
+// c writes its 64-row slab in 64-column chunks: epilogue values packed to
+// 16 bits, stmatrix into one of its two 8 KB staging buffers (128B-swizzled:
+// row r at r * 128, 16-byte chunk j at j ^ (r % 8), as TMA expects for a
+// {64 columns, 64 rows} box), fence.proxy.async, then one thread issues the
+// TMA store, which clips rows >= M and columns >= N, and goes on: the copy
+// overlaps the next chunk and the next tile's mainloop. A buffer is written
+// again only after the store that read it has finished reading
+// (cp.async.bulk.wait_group.read 1: the other buffer's may still run; 0 at
+// a tile's first chunk).
+template <int kConsumer>
+__device__ __forceinline__ void consumer_barrier() {
+    ptx::named_barrier_sync<1 + kConsumer, 128>();  // ids 1, 2: one per consumer warpgroup
+}
+
+template <int BLOCK_N>
+__device__ __forceinline__ void store_tile_tma(const ptxkit_gemm_params& p, const CUtensorMap& tma_d,
+                                               const float (&acc)[Config<BLOCK_N>::kAccumulators], int64_t slab_m0,
+                                               int64_t n0, int consumer, int warp, int lane) {
+    using Cfg = Config<BLOCK_N>;
+    if (slab_m0 >= p.m) return;  // the whole slab is past M (uniform over the warpgroup)
+    const uint32_t buffers =
+        sm90::aligned_smem_base() + Cfg::kEpilogueOffset + uint32_t(consumer) * 2 * Cfg::kEpilogueBufferBytes;
+    const bool issuer = warp == 0 && lane == 0;
+    const bool bf16 = p.cd_dtype == PTXKIT_GEMM_BF16;
+    // This lane's stmatrix row address: matrix lane / 8 of the x4 is column
+    // block (lane / 16) of the pair, rows 8 ((lane / 8) % 2) + lane % 8 of the warp's 16.
+    const int row_in_slab = warp * 16 + 8 * ((lane >> 3) & 1) + (lane & 7);
+    const int block_of_pair = lane >> 4;
+    const int64_t row_base = slab_m0 + warp * 16 + lane / 4;
+    const int col_in_block = 2 * (lane % 4);
+#pragma unroll
+    for (int c = 0; c < BLOCK_N / 64; ++c) {
+        const int64_t chunk_n0 = n0 + 64 * c;
+        if (chunk_n0 >= p.n) break;  // uniform: the rest of the tile is past N
+        const uint32_t buffer = buffers + uint32_t(c % 2) * Cfg::kEpilogueBufferBytes;
+        // Chunk c - 2 used this buffer; at c = 0 the previous tile's last
+        // chunk may have used either (it stops early at N), so wait for all.
+        if (issuer) {
+            if (c == 0) {
+                ptx::tma_store_wait_read<0>();
+            } else {
+                ptx::tma_store_wait_read<1>();
+            }
+        }
+        if (consumer == 0) consumer_barrier<0>(); else consumer_barrier<1>();
+#pragma unroll
+        for (int jj = 0; jj < 8; jj += 2) {
+            uint32_t packed[4];
+#pragma unroll
+            for (int m = 0; m < 4; ++m) {
+                const int j = 8 * c + jj + m / 2;  // column block of the tile
+                const int h = m % 2;               // rows +0 / +8
+                const int64_t row = row_base + 8 * h;
+                const int64_t col = n0 + 8 * j + col_in_block;
+                float v0 = 0.0f, v1 = 0.0f;
+                if (row < p.m) {
+                    if (col < p.n) v0 = ptxkit::gemm::epilogue_value(p, acc[4 * j + 2 * h], row, col);
+                    if (col + 1 < p.n) v1 = ptxkit::gemm::epilogue_value(p, acc[4 * j + 2 * h + 1], row, col + 1);
+                }
+                packed[m] = bf16 ? ptx::cvt_rn_bf16x2_f32(v0, v1) : ptx::cvt_rn_f16x2_f32(v0, v1);
+            }
+            const int block = jj + block_of_pair;  // 16-byte chunk of the 128-byte row, before the swizzle
+            const uint32_t addr = buffer + uint32_t(row_in_slab) * 128u + (uint32_t(block ^ (row_in_slab & 7)) << 4);
+            ptx::stmatrix_x4(addr, packed[0], packed[1], packed[2], packed[3]);
+        }
+        ptx::fence_proxy_async_shared_cta();
+        if (consumer == 0) consumer_barrier<0>(); else consumer_barrier<1>();
+        if (issuer) {
+            ptx::tma_store_2d(&tma_d, buffer, static_cast<int32_t>(chunk_n0), static_cast<int32_t>(slab_m0));
+            ptx::tma_store_commit();
+        }
+    }
+}
+
 // The dense GEMM's schedule for sm90_mainloop.cuh. tma_b maps B [N, K]
 // (KMajor: {K, N}, box 64 x BLOCK_N) or B [K, N] (MNMajor: {N, K}, box 64 x 64).
 template <int BLOCK_N, BLayout kB>
 struct GemmSchedule {
     const CUtensorMap& tma_a;
     const CUtensorMap& tma_b;
+    const CUtensorMap& tma_d;  // used only when p.d_tma_store
     const ptxkit_gemm_params& p;
 
     __device__ __forceinline__ void prefetch() const {
         ptx::prefetch_tensormap(&tma_a);
         ptx::prefetch_tensormap(&tma_b);
+        if (p.d_tma_store) ptx::prefetch_tensormap(&tma_d);
     }
 
     __device__ __forceinline__ int64_t items() const {
@@ -163,9 +242,17 @@ struct GemmSchedule {
         const int64_t col0 = w.n0 + 2 * (lane % 4);
         if (p.splits > 1) {
             store_partial<BLOCK_N>(p, acc, w.split, row0, col0);
+        } else if (p.d_tma_store) {
+            store_tile_tma<BLOCK_N>(p, tma_d, acc, w.m0 + consumer * sm90::WGMMA_M, w.n0, consumer, warp, lane);
         } else {
             store_tile<BLOCK_N>(p, acc, row0, col0);
         }
+    }
+
+    // The last TMA stores must have read their staging buffers before the
+    // CTA's shared memory goes away.
+    __device__ __forceinline__ void finish(int, int warp, int lane) const {
+        if (p.d_tma_store && warp == 0 && lane == 0) ptx::tma_store_wait<0>();
     }
 };
 
@@ -174,8 +261,9 @@ struct GemmSchedule {
 #define PTXKIT_SM90_GEMM_KERNEL(name, block_n, is_bf16, b_layout)                                           \
     extern "C" __global__ void __launch_bounds__(sm90::kThreads, 1)                                         \
         name(const __grid_constant__ CUtensorMap tma_a, const __grid_constant__ CUtensorMap tma_b,          \
-             const __grid_constant__ ptxkit_gemm_params params) {                                           \
-        sm90::mainloop<block_n, is_bf16, b_layout>(GemmSchedule<block_n, b_layout>{tma_a, tma_b, params});  \
+             const __grid_constant__ CUtensorMap tma_d, const __grid_constant__ ptxkit_gemm_params params) {   \
+        sm90::mainloop<block_n, is_bf16, b_layout>(                                                         \
+            GemmSchedule<block_n, b_layout>{tma_a, tma_b, tma_d, params});                                  \
     }
 
 PTXKIT_SM90_GEMM_KERNEL(ptxkit_gemm_sm90_bf16_128x256, 256, true, BLayout::KMajor)

@@ -31,6 +31,13 @@
 //                                       block kb, exactly Config::kStageBytes in all
 //   void store(const Item&, const float (&acc)[kAccumulators], int consumer, int warp, int lane)
 //                                       every consumer thread, its fragment (below)
+//   void finish(int consumer, int warp, int lane)
+//                                       every consumer thread, after its last item (e.g. to
+//                                       wait for asynchronous stores that read shared memory)
+//
+// Shared memory (Config): the stage ring and its barriers, then, for a
+// schedule that stages its epilogue (the dense GEMM's TMA store), kEpilogueBytes
+// at kEpilogueOffset from the aligned base (aligned_smem_base()).
 #pragma once
 
 #include <cstdint>
@@ -68,6 +75,13 @@ struct Config {
     static constexpr uint32_t kFullOffset = kStages * kStageBytes;
     static constexpr uint32_t kEmptyOffset = kFullOffset + kStages * 8;
     static constexpr uint32_t kSharedBytes = 1024 + kEmptyOffset + kStages * 8;  // with alignment slack
+    // Epilogue staging (optional, see above): per consumer two buffers of
+    // 64 rows x 64 16-bit columns (8 KB, 128B-swizzled like a TMA box).
+    static constexpr uint32_t kEpilogueBufferBytes = WGMMA_M * 64 * kElementBytes;
+    static constexpr uint32_t kEpilogueOffset = (kEmptyOffset + kStages * 8 + 1023u) / 1024u * 1024u;
+    static constexpr uint32_t kEpilogueBytes = kNumConsumers * 2 * kEpilogueBufferBytes;
+    static constexpr uint32_t kSharedBytesWithEpilogue = 1024 + kEpilogueOffset + kEpilogueBytes;
+    static_assert(kSharedBytesWithEpilogue <= 227 * 1024, "epilogue staging does not fit next to the ring");
     static_assert(kABytes % 1024 == 0 && kBBytes % 1024 == 0 && kConsumerABytes % 1024 == 0,
                   "128B-swizzled tiles must start on 1024-byte boundaries");
     static_assert(kSharedBytes <= 227 * 1024, "more shared memory than an H100 block can opt in to");
@@ -122,14 +136,20 @@ __device__ __forceinline__ int fragment_row(int consumer, int warp, int lane) {
 }
 __device__ __forceinline__ int fragment_col(int lane) { return 2 * (lane % 4); }
 
+// The dynamic shared memory base rounded up to 1024 bytes (the 128B swizzle
+// atom); the host adds 1024 bytes of slack.
+__device__ __forceinline__ uint32_t aligned_smem_base() {
+    extern __shared__ __align__(1024) uint8_t smem_raw[];
+    return (::ptxkit::ptx::smem_u32(smem_raw) + 1023u) & ~1023u;
+}
+
 template <int BLOCK_N, bool kBf16, BLayout kB = BLayout::KMajor, class Schedule>
 __device__ __forceinline__ void mainloop(const Schedule& s) {
     namespace ptx = ::ptxkit::ptx;
     using Cfg = Config<BLOCK_N>;
     constexpr int kStages = Cfg::kStages;
 
-    extern __shared__ __align__(1024) uint8_t smem_raw[];
-    const uint32_t smem = (ptx::smem_u32(smem_raw) + 1023u) & ~1023u;
+    const uint32_t smem = aligned_smem_base();
     const uint32_t smem_a = smem;                         // stage s at + s * kABytes
     const uint32_t smem_b = smem + Cfg::kBOffset;         // stage s at + s * kBBytes
     const uint32_t full_bar = smem + Cfg::kFullOffset;    // stage s at + 8 s
@@ -225,6 +245,7 @@ __device__ __forceinline__ void mainloop(const Schedule& s) {
             if (w.k_blocks > 0 && lane == 0) ptx::mbarrier_arrive(empty_bar + 8 * reading);
             s.store(w, acc, consumer, warp, lane);
         }
+        s.finish(consumer, warp, lane);
     }
 }
 

@@ -80,6 +80,8 @@ struct GroupedSchedule {
     }
 
     // acc[4j + 2h + e]: row row0 + 8h, column col0 + 8j + e of the tile.
+    __device__ __forceinline__ void finish(int, int, int) const {}
+
     __device__ __forceinline__ void store(const WorkItem& w, const float (&acc)[Config<BLOCK_N>::kAccumulators],
                                           int consumer, int warp, int lane) const {
         if (w.tile.expert < 0) return;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdint>
 #include <limits>
 
@@ -46,8 +47,12 @@ constexpr TileConfig kNarrow{128,
                              {"ptxkit_gemm_sm90_f16_128x128", "ptxkit_gemm_sm90_f16_128x128_kn"}};
 // An N-major B tile is loaded as BLOCK_N / 64 boxes of 64 N x 64 K (sm90_mainloop.cuh, BLayout::MNMajor).
 constexpr int kBBoxN = 64;
+// The TMA-store epilogue writes 64 columns x 64 rows (one consumer's slab) per store.
+constexpr int kEpilogueBoxCols = 64;
+constexpr int kEpilogueBoxRows = 64;
 
-unsigned shared_bytes(const TileConfig& t) { return sm90_mainloop::shared_bytes(t.block_n, t.stages); }
+// The dense GEMM always reserves the TMA-store epilogue's staging buffers.
+unsigned shared_bytes(const TileConfig& t) { return sm90_mainloop::shared_bytes_with_epilogue(t.block_n, t.stages); }
 
 // The wide tile unless the narrow one fills the SMs better (sm90_mainloop_plan.hpp).
 const TileConfig& choose_tile(const Problem& p, int sm_count) {
@@ -59,6 +64,7 @@ const TileConfig& choose_tile(const Problem& p, int sm_count) {
 
 CUtensorMap make_tensor_map(const char* what, const void* base, DType dtype, std::int64_t rows, std::int64_t cols,
                             std::int64_t ld, int box_cols, int box_rows) {
+    const std::int64_t element_bytes = static_cast<std::int64_t>(dtype_size(dtype));
     // 2-D, innermost dimension first: {cols, rows}, row pitch ld * 2 bytes. The
     // box is box_cols = 64 elements (128 bytes, the 128B swizzle span) by
     // box_rows; elements outside the tensor read as zeros (OOB_FILL_NONE),
@@ -66,11 +72,15 @@ CUtensorMap make_tensor_map(const char* what, const void* base, DType dtype, std
     // the kernel. A and a K-major B: {K, M or N}; an N-major B: {N, K}.
     CUtensorMap map;
     const cuuint64_t dims[2] = {static_cast<cuuint64_t>(cols), static_cast<cuuint64_t>(rows)};
-    const cuuint64_t strides[1] = {static_cast<cuuint64_t>(ld) * 2};
+    const cuuint64_t strides[1] = {static_cast<cuuint64_t>(ld * element_bytes)};
     const cuuint32_t box[2] = {static_cast<cuuint32_t>(box_cols), static_cast<cuuint32_t>(box_rows)};
     const cuuint32_t element_strides[2] = {1, 1};
     const CUtensorMapDataType type =
         dtype == DType::bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+    if (dtype != DType::bf16 && dtype != DType::f16) {
+        throw Error(Status::internal, fmt::format("ptxkit::gemm (sm90): tensor map of {} for dtype {}", what,
+                                                  dtype_name(dtype)));
+    }
     PTXKIT_CU_CTX(fmt::format("(tensor map of {}: [{}, {}], ld {})", what, rows, cols, ld), cuTensorMapEncodeTiled, &map,
                   type, 2, const_cast<void*>(base), dims, strides, box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
                   CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
@@ -147,13 +157,27 @@ bool plan_sm90(const Problem& p, const DeviceProperties& device, Plan& plan, std
 
 void launch_sm90(ContextState& ctx, const Problem& p, const Plan& plan, CUstream stream) {
     const GemmPlan& g = plan.public_plan;
-    const ptxkit_gemm_params params = make_params(p, plan);
+    ptxkit_gemm_params params = make_params(p, plan);
+    // 16-bit D without split-K goes out through TMA stores (stmatrix-staged,
+    // clipped at the edges, overlapping the next tile); f32 D and split-K
+    // partial sums are stored from registers.
+    // PTXKIT_GEMM_SM90_REGISTER_EPILOGUE=1 forces the register stores: a
+    // diagnostic that tells an epilogue fault from a mainloop one.
+    static const bool force_registers = [] {
+        const char* v = std::getenv("PTXKIT_GEMM_SM90_REGISTER_EPILOGUE");
+        return v != nullptr && *v != '\0' && *v != '0';
+    }();
+    const bool d_tma_store =
+        !force_registers && g.splits == 1 && (p.cd_dtype == DType::bf16 || p.cd_dtype == DType::f16);
+    params.d_tma_store = d_tma_store ? 1 : 0;
     if (g.splits > 1 && params.workspace == nullptr) {
         throw Error(Status::internal, "ptxkit::gemm (sm90): split-K planned without a workspace");
     }
     const CUtensorMap tma_a = make_tensor_map("A", p.a, p.ab_dtype, p.m, p.k, p.lda, kBlockK, kBlockM);
     const CUtensorMap tma_b = p.b_kn ? make_tensor_map("B [K, N]", p.b, p.ab_dtype, p.k, p.n, p.ldb, kBBoxN, kBlockK)
                                      : make_tensor_map("B", p.b, p.ab_dtype, p.n, p.k, p.ldb, kBlockK, g.block_n);
+    CUtensorMap tma_d{};  // unused (never read by the kernel) unless d_tma_store
+    if (d_tma_store) tma_d = make_tensor_map("D", p.d, p.cd_dtype, p.m, p.n, p.ldd, kEpilogueBoxCols, kEpilogueBoxRows);
 
     const Kernel& kernel = ctx.kernel("gemm.sm90_gemm", g.kernel);
     LaunchConfig c;
@@ -163,9 +187,10 @@ void launch_sm90(ContextState& ctx, const Problem& p, const Plan& plan, CUstream
     c.dynamic_shared_bytes = plan.dynamic_shared_bytes;
     if (log_enabled()) {
         c.shapes = fmt::format("M={} N={} K={} {}{}", p.m, p.n, p.k, dtype_name(p.ab_dtype), p.b_kn ? " B[K,N]" : "");
-        c.config = fmt::format("{} splits={} tiles={}", g.config, g.splits, g.tiles);
+        c.config = fmt::format("{} splits={} tiles={} epilogue={}", g.config, g.splits, g.tiles,
+                               d_tma_store ? "stmatrix+TMA store" : "registers");
     }
-    launch(ctx, kernel, c, stream, tma_a, tma_b, params);
+    launch(ctx, kernel, c, stream, tma_a, tma_b, tma_d, params);
 }
 
 }  // namespace ptxkit::detail::gemm

@@ -25,6 +25,15 @@ inline unsigned shared_bytes(int block_n, int stages) {
     return 1024 + static_cast<unsigned>(stages) * (a + b) + 2 * static_cast<unsigned>(stages) * 8;
 }
 
+// With the epilogue staging of a TMA-store epilogue after the ring
+// (Config::kSharedBytesWithEpilogue): from the next 1024-byte boundary, two
+// 64 x 64 16-bit buffers per consumer warpgroup.
+inline constexpr unsigned kEpilogueBytes = 2 * 2 * 64 * 64 * 2;
+inline unsigned shared_bytes_with_epilogue(int block_n, int stages) {
+    const unsigned ring = shared_bytes(block_n, stages) - 1024;
+    return 1024 + (ring + 1023) / 1024 * 1024 + kEpilogueBytes;
+}
+
 // Which tile width: a persistent grid of min(tiles, SMs) CTAs takes
 // ceil(tiles / SMs) rounds of tiles, so the run time is about
 // rounds x (time of one tile). A 128x256 tile does twice the work of a
