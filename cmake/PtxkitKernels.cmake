@@ -15,6 +15,31 @@ set(PTXKIT_KERNEL_TOOL "${CMAKE_CURRENT_LIST_DIR}/../tools/kernel_pipeline/kerne
 set(PTXKIT_NVCC_FLAGS -O3 -std=c++20 -lineinfo --expt-relaxed-constexpr CACHE STRING
     "Flags for nvcc when it compiles kernel modules")
 set(PTXKIT_PTXAS_FLAGS -O3 CACHE STRING "Flags for ptxas when it assembles hand-written modules")
+# Debugging aid for GPU bring-up: with N > 0 every mbarrier wait of the TMA
+# kernels (kernels/common/mbarrier.cuh) traps (CUDA_ERROR_ILLEGAL_INSTRUCTION
+# at the next synchronisation) after about N to N + 4.3 seconds without its
+# phase completing,
+# so that a lost arrival or a wrong transaction byte count fails the test at
+# once instead of hanging the process. scripts/gpu-check.sh sets it; 0 (the
+# default) leaves the waits untouched.
+set(PTXKIT_KERNEL_WATCHDOG_SECONDS 0 CACHE STRING "Trap mbarrier waits that exceed this many seconds (0: never)")
+if(NOT PTXKIT_KERNEL_WATCHDOG_SECONDS MATCHES "^[0-9]+$")
+  message(FATAL_ERROR "PTXKIT_KERNEL_WATCHDOG_SECONDS must be a whole number of seconds, got '${PTXKIT_KERNEL_WATCHDOG_SECONDS}'")
+endif()
+set(_ptxkit_kernel_defines "")
+set(_ptxkit_embed_flags "")
+if(PTXKIT_KERNEL_WATCHDOG_SECONDS GREATER 0)
+  # The watchdog's timer register makes the tightest kernels (attention D256)
+  # spill a few bytes: a debugging build reports that instead of failing.
+  list(APPEND _ptxkit_embed_flags --allow-hot-spills)
+  # In ticks of %globaltimer_hi (2^32 ns, 4.29 s); the trap comes after
+  # ticks to ticks + 1 of them (mbarrier.cuh).
+  math(EXPR _ptxkit_watchdog_ticks "${PTXKIT_KERNEL_WATCHDOG_SECONDS} * 1000 / 4295")
+  if(_ptxkit_watchdog_ticks LESS 1)
+    set(_ptxkit_watchdog_ticks 1)
+  endif()
+  list(APPEND _ptxkit_kernel_defines "-DPTXKIT_KERNEL_WATCHDOG_TICKS=${_ptxkit_watchdog_ticks}")
+endif()
 # Another build tree's kernels/ folder whose generated modules to reuse instead
 # of compiling the kernels again: host-only variants of a build (sanitizers,
 # fuzzing, another host compiler) need the same device code, and nvcc is most
@@ -95,7 +120,7 @@ function(ptxkit_add_kernel_modules target)
         add_custom_command(
           OUTPUT "${cubin}" "${log}"
           COMMAND "${Python3_EXECUTABLE}" "${PTXKIT_KERNEL_TOOL}" compile --log "${log}" --
-                  "${CUDAToolkit_NVCC_EXECUTABLE}" -cubin ${PTXKIT_NVCC_FLAGS}
+                  "${CUDAToolkit_NVCC_EXECUTABLE}" -cubin ${PTXKIT_NVCC_FLAGS} ${_ptxkit_kernel_defines}
                   "-gencode=arch=compute_${sm},code=sm_${sm}"
                   "-Xptxas=-v,-warn-spills,-warn-lmem-usage"
                   -I "${CMAKE_CURRENT_SOURCE_DIR}/kernels"
@@ -125,7 +150,7 @@ function(ptxkit_add_kernel_modules target)
         set(ptx_file "${stem}.${ptx}.ptx")
         add_custom_command(
           OUTPUT "${ptx_file}"
-          COMMAND "${CUDAToolkit_NVCC_EXECUTABLE}" -ptx ${PTXKIT_NVCC_FLAGS} "-arch=${ptx}"
+          COMMAND "${CUDAToolkit_NVCC_EXECUTABLE}" -ptx ${PTXKIT_NVCC_FLAGS} ${_ptxkit_kernel_defines} "-arch=${ptx}"
                   -I "${CMAKE_CURRENT_SOURCE_DIR}/kernels"
                   -MD -MF "${ptx_file}.d" -MT "${ptx_file}"
                   -o "${ptx_file}" "${source}"
@@ -157,7 +182,7 @@ function(ptxkit_add_kernel_modules target)
       COMMAND "${Python3_EXECUTABLE}" "${PTXKIT_KERNEL_TOOL}" embed
               --name "${name}" --symbol "${symbol}" --source "${rel}"
               --fatbinary "${CUDAToolkit_BIN_DIR}/fatbinary"
-              --fatbin "${stem}.fatbin" --out "${cpp}" "--hot=${hot}"
+              --fatbin "${stem}.fatbin" --out "${cpp}" "--hot=${hot}" ${_ptxkit_embed_flags}
               ${images} ${logs}
       DEPENDS ${image_files} ${log_files} "${PTXKIT_KERNEL_TOOL}"
       COMMENT "fatbinary + embed module ${name}"

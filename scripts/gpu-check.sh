@@ -38,14 +38,22 @@ command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,c
 
 prefix=()
 [ -d .deps ] && prefix=(-DCMAKE_PREFIX_PATH="$PWD/.deps")
-step configure "$out/configure.log" cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "${prefix[@]}"
+# Bring-up aids: the kernels' mbarrier waits trap after
+# PTXKIT_KERNEL_WATCHDOG_SECONDS (default 10; 0 for the plain kernels, e.g.
+# for figures to record), and every test process is killed after
+# PTXKIT_TEST_TIMEOUT seconds (default 180), so that a hung kernel costs one
+# test, not the session.
+watchdog=${PTXKIT_KERNEL_WATCHDOG_SECONDS:-10}
+note "kernel watchdog: ${watchdog} s (0: off); test timeout: ${PTXKIT_TEST_TIMEOUT:-180} s"
+step configure "$out/configure.log" cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DPTXKIT_KERNEL_WATCHDOG_SECONDS="$watchdog" "${prefix[@]}"
 step build "$out/build.log" cmake --build "$build" -j "$(nproc)"
 [ $status -eq 0 ] || { note "build failed: stopping"; exit 1; }
 
 step ptxkit-info "$out/info.log" "$build/tools/ptxkit-info/ptxkit-info"
 sed -n '1,6p' "$out/info.log" | tee -a "$summary"
 
-step tests "$out/ctest.log" ctest --test-dir "$build" --output-on-failure -j 4
+step tests "$out/ctest.log" ctest --test-dir "$build" --output-on-failure -j 4 --timeout "${PTXKIT_TEST_TIMEOUT:-180}"
 grep -E "tests passed|tests failed" "$out/ctest.log" | tee -a "$summary"
 if grep -q "devices: [1-9]" "$out/info.log" && grep -q "(Skipped)" "$out/ctest.log"; then
   note "FAIL  GPU tests were skipped on a machine with a GPU:"

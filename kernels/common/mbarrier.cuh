@@ -53,6 +53,16 @@ __device__ __forceinline__ void mbarrier_arrive(uint32_t bar) {
 // suspends the thread for a system-dependent time before returning false, so
 // the loop does not hammer the barrier. The label is local to the { } scope,
 // so every inlined copy gets its own.
+//
+// With PTXKIT_KERNEL_WATCHDOG_TICKS = T defined (CMake
+// PTXKIT_KERNEL_WATCHDOG_SECONDS, a bring-up aid), a wait that has not
+// completed after T to T + 1 ticks of %globaltimer_hi (the nanosecond
+// timer's upper word: 2^32 ns = 4.29 s per tick) traps: a lost arrival or a
+// wrong tx byte count then fails the launch instead of hanging the process.
+// One 32-bit register (the full 64-bit timer made the register-tight
+// attention producer spill); the timer is read only after a try_wait has
+// failed, so waits that succeed at once cost nothing more.
+#ifndef PTXKIT_KERNEL_WATCHDOG_TICKS
 __device__ __forceinline__ void mbarrier_wait_parity(uint32_t bar, uint32_t parity) {
     asm volatile(
         "{\n\t"
@@ -65,5 +75,34 @@ __device__ __forceinline__ void mbarrier_wait_parity(uint32_t bar, uint32_t pari
         : "r"(bar), "r"(parity)
         : "memory");
 }
+#else
+__device__ __forceinline__ bool mbarrier_try_wait_parity(uint32_t bar, uint32_t parity) {
+    uint32_t done;
+    asm volatile(
+        "{\n\t"
+        ".reg .pred p;\n\t"
+        "mbarrier.try_wait.parity.acquire.cta.shared::cta.b64 p, [%1], %2;\n\t"
+        "selp.u32 %0, 1, 0, p;\n\t"
+        "}"
+        : "=r"(done)
+        : "r"(bar), "r"(parity)
+        : "memory");
+    return done != 0;
+}
+
+__device__ __forceinline__ uint32_t global_timer_hi() {
+    uint32_t t;
+    asm volatile("mov.u32 %0, %%globaltimer_hi;" : "=r"(t));
+    return t;
+}
+
+__device__ __forceinline__ void mbarrier_wait_parity(uint32_t bar, uint32_t parity) {
+    if (mbarrier_try_wait_parity(bar, parity)) return;
+    const uint32_t start = global_timer_hi();
+    while (!mbarrier_try_wait_parity(bar, parity)) {
+        if (global_timer_hi() - start > uint32_t(PTXKIT_KERNEL_WATCHDOG_TICKS)) __trap();
+    }
+}
+#endif
 
 }  // namespace ptxkit::ptx
