@@ -48,6 +48,18 @@ __device__ __forceinline__ void mbarrier_arrive(uint32_t bar) {
     asm volatile("mbarrier.arrive.release.cta.shared::cta.b64 _, [%0];" : : "r"(bar) : "memory");
 }
 
+// PTX ISA "mbarrier.arrive" on another CTA's barrier (.shared::cluster): one
+// arrival on the barrier at `cluster_addr`, a shared::cluster address
+// (map_shared_to_cta in cluster.cuh). Default semantics (.release, .cta
+// scope), as CUTLASS's cluster barriers use for a consumer's "stage read"
+// signal: .release.cluster would make ptxas emit MEMBAR.ALL.GPU before every
+// arrival, in the mainloop's inner loop, while the only accesses ordered here
+// are this CTA's wgmma reads of its own shared memory, already complete
+// (wgmma.wait_group) when the arrival is made.
+__device__ __forceinline__ void mbarrier_arrive_cluster(uint32_t cluster_addr) {
+    asm volatile("mbarrier.arrive.shared::cluster.b64 _, [%0];" : : "r"(cluster_addr) : "memory");
+}
+
 // PTX ISA "mbarrier.test_wait / mbarrier.try_wait" (.parity, acquire, CTA
 // scope): spins until the phase with parity `parity` has completed. try_wait
 // suspends the thread for a system-dependent time before returning false, so

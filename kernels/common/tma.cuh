@@ -32,6 +32,22 @@ __device__ __forceinline__ void tma_load_2d(uint32_t dst, const void* tensor_map
         : "memory");
 }
 
+// .multicast::cluster form of tma_load_2d: the box lands at `dst` in every
+// CTA of the cluster whose bit is set in `cta_mask` (bit i = rank i), and
+// each of those CTAs' mbarrier at offset `bar` gets the complete_tx of the
+// box's bytes. A destination's bytes may arrive before that CTA armed its
+// barrier with expect_tx; the phase cannot complete early, as its own
+// arrival is still pending.
+__device__ __forceinline__ void tma_load_2d_multicast(uint32_t dst, const void* tensor_map, uint32_t bar, int32_t c0,
+                                                      int32_t c1, uint16_t cta_mask) {
+    asm volatile(
+        "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes.multicast::cluster"
+        " [%0], [%1, {%3, %4}], [%2], %5;"
+        :
+        : "r"(dst), "l"(reinterpret_cast<uint64_t>(tensor_map)), "r"(bar), "r"(c0), "r"(c1), "h"(cta_mask)
+        : "memory");
+}
+
 // .3d form of the same copy, coordinates innermost first: batched operands
 // such as the MoE experts' weights [E, N, K], the expert index being c2.
 __device__ __forceinline__ void tma_load_3d(uint32_t dst, const void* tensor_map, uint32_t bar, int32_t c0,

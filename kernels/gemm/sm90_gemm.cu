@@ -11,7 +11,9 @@
 // layout).
 //
 // Work items (tile, K slice) are walked persistently: CTA b takes b,
-// b + gridDim.x, ... in the order of ptxkit::gemm_tiles::tile_of.
+// b + gridDim.x, ... in the order of ptxkit::gemm_tiles::tile_of. Launched
+// in clusters of two along M, both CTAs take the same item (two vertically
+// adjacent tiles) and share each B tile through TMA multicast.
 //
 // Requires (checked by plan_sm90): A [M, K], and B [N, K] (K-major, kernels
 // ..._128xN) or [K, N] (N-major, kernels ..._128xN_kn), bf16 or f16,
@@ -43,6 +45,8 @@ using sm90::Config;
 // One (tile, K slice) of the persistent walk.
 struct WorkItem {
     int64_t m0, n0;     // first row and column of the output tile
+    int64_t m_load;     // the row A is loaded from: m0, or in a cluster whose
+                        // second tile lies past M, the first tile's (never stored)
     int64_t k_begin;    // first K element of the slice
     int32_t k_blocks;   // K blocks in the slice (0 when the slice is empty)
     int32_t split;
@@ -187,10 +191,17 @@ __device__ __forceinline__ void store_tile_tma(const ptxkit_gemm_params& p, cons
 // (KMajor: {K, N}, box 64 x BLOCK_N) or B [K, N] (MNMajor: {N, K}, box 64 x 64).
 template <int BLOCK_N, BLayout kB>
 struct GemmSchedule {
+    static constexpr bool kClusters = true;
     const CUtensorMap& tma_a;
     const CUtensorMap& tma_b;
     const CUtensorMap& tma_d;  // used only when p.d_tma_store
     const ptxkit_gemm_params& p;
+    // The cluster (%cluster_nctarank CTAs along M: 1, or 2 sharing each B
+    // tile, tma_b's K-major box then covering BLOCK_N / 2 rows) and this
+    // CTA's rank in it: special registers, read where needed rather than
+    // kept live across the mainloop's setmaxnreg.
+    __device__ __forceinline__ static int32_t ctas() { return int32_t(ptx::cluster_ctas()); }
+    __device__ __forceinline__ static int32_t rank() { return int32_t(ptx::cluster_ctarank()); }
 
     __device__ __forceinline__ void prefetch() const {
         ptx::prefetch_tensormap(&tma_a);
@@ -198,15 +209,22 @@ struct GemmSchedule {
         if (p.d_tma_store) ptx::prefetch_tensormap(&tma_d);
     }
 
+    // Items are (group of `ctas` tile rows, tile column, K slice)
+    // (tile_scheduler.h, cluster_tile_of).
     __device__ __forceinline__ int64_t items() const {
-        return ptxkit::gemm_tiles::tile_count(p.tiles_m, p.tiles_n, p.splits);
+        return ptxkit::gemm_tiles::tile_count(ptxkit::gemm_tiles::cluster_item_rows(p.tiles_m, ctas()), p.tiles_n,
+                                              p.splits);
     }
 
     __device__ __forceinline__ WorkItem item(int64_t index) const {
+        const int32_t r = rank();
         const ptxkit::gemm_tiles::TileCoord t =
-            ptxkit::gemm_tiles::tile_of(index, p.tiles_m, p.tiles_n, p.group_m, p.splits);
+            ptxkit::gemm_tiles::cluster_tile_of(index, p.tiles_m, p.tiles_n, p.group_m, p.splits, ctas(), r);
         WorkItem w;
         w.m0 = int64_t(t.m) * BLOCK_M;
+        // A tile past M (a cluster's second row at the bottom edge) loads the
+        // group's first tile's rows of A, which exist (never stored).
+        w.m_load = w.m0 < p.m ? w.m0 : w.m0 - int64_t(r) * BLOCK_M;
         w.n0 = int64_t(t.n) * BLOCK_N;
         w.split = t.split;
         w.k_begin = int64_t(t.split) * p.k_per_split;
@@ -218,20 +236,39 @@ struct GemmSchedule {
     __device__ __forceinline__ void load(const WorkItem& w, int32_t kb, uint32_t a_dst, uint32_t b_dst,
                                          uint32_t full) const {
         const int32_t k = static_cast<int32_t>(w.k_begin + int64_t(kb) * BLOCK_K);
-        ptx::tma_load_2d(a_dst, &tma_a, full, k, static_cast<int32_t>(w.m0));
-        if constexpr (kB == BLayout::KMajor) {
-            ptx::tma_load_2d(b_dst, &tma_b, full, k, static_cast<int32_t>(w.n0));
-        } else {
+        ptx::tma_load_2d(a_dst, &tma_a, full, k, static_cast<int32_t>(w.m_load));
+        // A box wholly past N (at the right edge) loads the tile's first box
+        // again instead: the stage's byte count stays the constant the
+        // mainloop expects without relying on how TMA counts a box that lies
+        // entirely outside the tensor, and the accumulator columns it feeds
+        // are never stored.
+        auto column = [&](int64_t n) { return static_cast<int32_t>(n < p.n ? n : w.n0); };
+        if (ctas() == 1) {
+            if constexpr (kB == BLayout::KMajor) {
+                ptx::tma_load_2d(b_dst, &tma_b, full, k, static_cast<int32_t>(w.n0));
+            } else {
 #pragma unroll
-            for (int c = 0; c < BLOCK_N / sm90::kBBoxN; ++c) {
-                // A box wholly past N (N <= n0 + 64c at the right edge) loads
-                // the tile's first box again instead: the stage's byte count
-                // stays the constant the mainloop expects without relying on
-                // how TMA counts a box that lies entirely outside the tensor,
-                // and the accumulator columns it feeds are never stored.
-                const int64_t n = w.n0 + int64_t(c) * sm90::kBBoxN;
-                const int32_t n_load = static_cast<int32_t>(n < p.n ? n : w.n0);
-                ptx::tma_load_2d(b_dst + c * sm90::kBBoxBytes, &tma_b, full, n_load, k);
+                for (int c = 0; c < BLOCK_N / sm90::kBBoxN; ++c) {
+                    ptx::tma_load_2d(b_dst + c * sm90::kBBoxBytes, &tma_b, full, column(w.n0 + c * sm90::kBBoxN), k);
+                }
+            }
+        } else {
+            // Cluster of two: this CTA loads its half of the B tile into both
+            // CTAs' stage (same offset) and completes both full barriers.
+            constexpr uint16_t kBoth = 0x3;
+            if constexpr (kB == BLayout::KMajor) {
+                constexpr int kHalfRows = BLOCK_N / 2;
+                const int32_t r = rank();
+                ptx::tma_load_2d_multicast(b_dst + uint32_t(r * kHalfRows) * sm90::kSwizzleRowBytes, &tma_b, full, k,
+                                           column(w.n0 + int64_t(r) * kHalfRows), kBoth);
+            } else {
+                constexpr int kHalfBoxes = BLOCK_N / sm90::kBBoxN / 2;
+#pragma unroll
+                for (int i = 0; i < kHalfBoxes; ++i) {
+                    const int c = rank() * kHalfBoxes + i;
+                    ptx::tma_load_2d_multicast(b_dst + c * sm90::kBBoxBytes, &tma_b, full,
+                                               column(w.n0 + c * sm90::kBBoxN), k, kBoth);
+                }
             }
         }
     }

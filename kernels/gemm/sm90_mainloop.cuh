@@ -19,8 +19,19 @@
 //                 `empty` mbarrier (one arrival per warp) once the group that
 //                 read it has completed, and at the end of
 //                 the work item hands its accumulators to the schedule.
-// Producer and consumers walk the same item sequence (b, b + gridDim.x, ...),
-// so the ring's stage index and phase parity continue from item to item.
+// Producer and consumers walk the same item sequence (c, c + clusters, ...,
+// c = the CTA's cluster index), so the ring's stage index and phase parity
+// continue from item to item.
+//
+// Clusters (launched with cluster dimensions, %cluster_nctarank = 2): the two
+// CTAs take the same work item (the schedule gives each its own tile of the
+// pair) and share the B tile: each loads half of it and multicasts it to
+// both. A stage is then written by both CTAs' producers, so it is free only
+// when the consumers of both CTAs have released it: every consumer warp
+// arrives on its own CTA's `empty` barrier and on the peer's (16 arrivals
+// per phase). The CTAs synchronise (barrier.cluster) after initialising
+// their barriers, before the peer can multicast into them, and before
+// exiting, while the peer may still arrive on theirs.
 //
 // Schedule (a class with these const members, all inlined):
 //   void prefetch()                     thread 0, before the barriers are set up
@@ -31,6 +42,8 @@
 //                                       block kb, exactly Config::kStageBytes in all
 //   void store(const Item&, const float (&acc)[kAccumulators], int consumer, int warp, int lane)
 //                                       every consumer thread, its fragment (below)
+//   static constexpr bool kClusters     whether it may be launched in clusters of 2
+//                                       (then load() multicasts this CTA's half of B)
 //   void finish(int consumer, int warp, int lane)
 //                                       every consumer thread, after its last item (e.g. to
 //                                       wait for asynchronous stores that read shared memory)
@@ -42,6 +55,7 @@
 
 #include <cstdint>
 
+#include "common/cluster.cuh"
 #include "common/mbarrier.cuh"
 #include "common/tma.cuh"
 #include "common/wgmma.cuh"
@@ -150,6 +164,10 @@ __device__ __forceinline__ void mainloop(const Schedule& s) {
     constexpr int kStages = Cfg::kStages;
 
     const uint32_t smem = aligned_smem_base();
+    // CTAs in the cluster: 1, or 2 when the B tile is shared; a schedule that
+    // never clusters (kClusters false) gets the constant 1 and none of the code.
+    auto ctas = [] { return Schedule::kClusters ? ptx::cluster_ctas() : 1u; };
+    const uint32_t cluster_ctas = ctas();
     const uint32_t smem_a = smem;                         // stage s at + s * kABytes
     const uint32_t smem_b = smem + Cfg::kBOffset;         // stage s at + s * kBBytes
     const uint32_t full_bar = smem + Cfg::kFullOffset;    // stage s at + 8 s
@@ -160,13 +178,21 @@ __device__ __forceinline__ void mainloop(const Schedule& s) {
 #pragma unroll
         for (int st = 0; st < kStages; ++st) {
             ptx::mbarrier_init(full_bar + 8 * st, 1);  // the producer's arrive.expect_tx (+ TMA bytes)
-            ptx::mbarrier_init(empty_bar + 8 * st, kEmptyArrivals);
+            ptx::mbarrier_init(empty_bar + 8 * st, kEmptyArrivals * cluster_ctas);
         }
         ptx::fence_mbarrier_init();
     }
-    __syncthreads();
+    if (cluster_ctas > 1) {
+        ptx::cluster_sync();  // the peer's barriers exist before anyone multicasts into them
+    } else {
+        __syncthreads();
+    }
 
-    const int64_t items = s.items();
+    // Both CTAs of a cluster walk the same items. (Read again after
+    // setmaxnreg in each role: values live across it are spilled.)
+    // (A cluster has 1 or 2 CTAs: a shift, not a division.)
+    auto first_item = [&] { return int64_t(blockIdx.x >> (ctas() - 1u)); };
+    auto item_step = [&] { return int64_t(gridDim.x >> (ctas() - 1u)); };
     const int warpgroup = __shfl_sync(0xffffffffu, static_cast<int>(threadIdx.x / 128), 0);
 
     if (warpgroup == 0) {
@@ -174,7 +200,9 @@ __device__ __forceinline__ void mainloop(const Schedule& s) {
         ptx::setmaxnreg_dec<kProducerRegisters>();
         if (threadIdx.x == 0) {
             uint32_t stage = 0, phase = 0;
-            for (int64_t item = blockIdx.x; item < items; item += gridDim.x) {
+            const int64_t items = s.items();
+            const int64_t step = item_step();
+            for (int64_t item = first_item(); item < items; item += step) {
                 const auto w = s.item(item);
                 for (int32_t kb = 0; kb < w.k_blocks; ++kb) {
                     // Wait until both consumers released this stage (passes at once on the first lap).
@@ -199,7 +227,18 @@ __device__ __forceinline__ void mainloop(const Schedule& s) {
 
         float acc[Cfg::kAccumulators];
         uint32_t stage = 0, phase = 0;
-        for (int64_t item = blockIdx.x; item < items; item += gridDim.x) {
+        // Releases a stage: this CTA's barrier, and the peer's in a cluster.
+        const bool clustered = ctas() > 1;
+        const uint32_t peer = ptx::cluster_ctarank() ^ 1u;
+        auto release = [&](uint32_t st) {
+            if (lane == 0) {
+                ptx::mbarrier_arrive(empty_bar + 8 * st);
+                if (clustered) ptx::mbarrier_arrive_cluster(ptx::map_shared_to_cta(empty_bar + 8 * st, peer));
+            }
+        };
+        const int64_t items = s.items();
+        const int64_t step = item_step();
+        for (int64_t item = first_item(); item < items; item += step) {
             const auto w = s.item(item);
 #pragma unroll
             for (int i = 0; i < Cfg::kAccumulators; ++i) acc[i] = 0.0f;
@@ -232,7 +271,7 @@ __device__ __forceinline__ void mainloop(const Schedule& s) {
                 for (int i = 0; i < Cfg::kAccumulators; ++i) ptx::wgmma_fence_operand(acc[i]);
                 // K block kb - 1's group has completed: this warp's share of
                 // its stage has been read, release it.
-                if (kb > 0 && lane == 0) ptx::mbarrier_arrive(empty_bar + 8 * reading);
+                if (kb > 0) release(reading);
                 reading = stage;
                 if (++stage == kStages) {
                     stage = 0;
@@ -242,11 +281,14 @@ __device__ __forceinline__ void mainloop(const Schedule& s) {
             ptx::wgmma_wait_group<0>();
 #pragma unroll
             for (int i = 0; i < Cfg::kAccumulators; ++i) ptx::wgmma_fence_operand(acc[i]);
-            if (w.k_blocks > 0 && lane == 0) ptx::mbarrier_arrive(empty_bar + 8 * reading);
+            if (w.k_blocks > 0) release(reading);
             s.store(w, acc, consumer, warp, lane);
         }
         s.finish(consumer, warp, lane);
     }
+    // The peer may still arrive on this CTA's barriers (and multicast into
+    // its stages, for items this CTA also consumed): both leave together.
+    if (ctas() > 1) ptx::cluster_sync();
 }
 
 }  // namespace ptxkit::gemm::sm90

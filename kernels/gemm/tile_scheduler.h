@@ -40,6 +40,20 @@ PTXKIT_HD int64_t tile_count(int32_t tiles_m, int32_t tiles_n, int32_t splits) {
     return static_cast<int64_t>(tiles_m) * tiles_n * splits;
 }
 
+// Clusters of `ctas` CTAs along M (the sm90 GEMM's B-sharing pairs): the
+// work items are groups of `ctas` tile rows, walked by tile_of, and the CTA
+// of rank r takes row ctas * group + r of its item. With tiles_m not a
+// multiple of ctas the last groups hold rows >= tiles_m: the kernel computes
+// them (its peer needs its half of the shared B tile) but stores nothing.
+PTXKIT_HD int32_t cluster_item_rows(int32_t tiles_m, int32_t ctas) { return (tiles_m + ctas - 1) / ctas; }
+
+PTXKIT_HD TileCoord cluster_tile_of(int64_t index, int32_t tiles_m, int32_t tiles_n, int32_t group_m, int32_t splits,
+                                    int32_t ctas, int32_t rank) {
+    TileCoord t = tile_of(index, cluster_item_rows(tiles_m, ctas), tiles_n, group_m, splits);
+    t.m = t.m * ctas + rank;
+    return t;
+}
+
 }  // namespace ptxkit::gemm_tiles
 
 #undef PTXKIT_HD

@@ -45,6 +45,7 @@ struct WorkItem {
 
 template <int BLOCK_N>
 struct GroupedSchedule {
+    static constexpr bool kClusters = false;
     const CUtensorMap& tma_a;
     const CUtensorMap& tma_b;
     const ptxkit_moe_gemm_params& p;

@@ -43,6 +43,7 @@ namespace ptxkit::detail {
     X(cuFuncSetAttribute, 9000)             \
     X(cuFuncGetParamInfo, 12040)            \
     X(cuLaunchKernelEx, 11060)              \
+    X(cuOccupancyMaxActiveClusters, 11070)  \
     X(cuMemAlloc, 3020)                     \
     X(cuMemFree, 3020)                      \
     X(cuMemcpyHtoD, 3020)                   \

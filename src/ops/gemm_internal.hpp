@@ -45,6 +45,7 @@ struct Plan {
     unsigned dynamic_shared_bytes = 0;
     int group_m = 8;
     std::int64_t k_per_split = 0;
+    int cluster_m = 1;  // sm90: CTAs per cluster along M (2: B tiles shared by multicast)
 };
 
 // Fills the parameter block every GEMM kernel takes.

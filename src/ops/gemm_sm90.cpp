@@ -26,25 +26,42 @@ using sm90_mainloop::kBlockM;
 using sm90_mainloop::kThreads;
 constexpr int kGroupM = 8;
 
-// Kernels per B layout: [0] B [N, K] (K-major), [1] B [K, N] (N-major, "_kn").
+// Kernels per B layout: [0] B [N, K] (K-major), [1] B [K, N] (N-major, "_kn");
+// configuration names per layout and cluster size ([.][0]: 1 CTA, [.][1]: 2).
 struct TileConfig {
     int block_n;
     int stages;
-    const char* config[2];
+    const char* config[2][2];
     const char* kernel_bf16[2];
     const char* kernel_f16[2];
 };
 
 constexpr TileConfig kWide{256,
                            4,
-                           {"128x256x64 s4 2cons", "128x256x64 s4 2cons B[K,N]"},
+                           {{"128x256x64 s4 2cons", "128x256x64 s4 2cons cluster2x1"},
+                            {"128x256x64 s4 2cons B[K,N]", "128x256x64 s4 2cons cluster2x1 B[K,N]"}},
                            {"ptxkit_gemm_sm90_bf16_128x256", "ptxkit_gemm_sm90_bf16_128x256_kn"},
                            {"ptxkit_gemm_sm90_f16_128x256", "ptxkit_gemm_sm90_f16_128x256_kn"}};
 constexpr TileConfig kNarrow{128,
                              6,
-                             {"128x128x64 s6 2cons", "128x128x64 s6 2cons B[K,N]"},
+                             {{"128x128x64 s6 2cons", "128x128x64 s6 2cons cluster2x1"},
+                              {"128x128x64 s6 2cons B[K,N]", "128x128x64 s6 2cons cluster2x1 B[K,N]"}},
                              {"ptxkit_gemm_sm90_bf16_128x128", "ptxkit_gemm_sm90_bf16_128x128_kn"},
                              {"ptxkit_gemm_sm90_f16_128x128", "ptxkit_gemm_sm90_f16_128x128_kn"}};
+
+// Clusters of two CTAs along M sharing each B tile through TMA multicast
+// (kernels/gemm/sm90_mainloop.cuh): a third less L2 -> shared-memory traffic
+// per tile, which pays when every SM is busy (at least a wave of tiles) and
+// costs a CTA slot per cluster whose second tile lies past M, so only with an
+// even number of tile rows or many of them.
+// PTXKIT_GEMM_SM90_NO_CLUSTER=1 turns them off (a bring-up diagnostic).
+bool use_cluster(std::int64_t tiles_m, std::int64_t tiles, int sm_count) {
+    static const bool disabled = [] {
+        const char* v = std::getenv("PTXKIT_GEMM_SM90_NO_CLUSTER");
+        return v != nullptr && *v != '\0' && *v != '0';
+    }();
+    return !disabled && tiles_m >= 2 && (tiles_m % 2 == 0 || tiles_m >= 8) && tiles >= std::max(sm_count, 1);
+}
 // An N-major B tile is loaded as BLOCK_N / 64 boxes of 64 N x 64 K (sm90_mainloop.cuh, BLayout::MNMajor).
 constexpr int kBBoxN = 64;
 // The TMA-store epilogue writes 64 columns x 64 rows (one consumer's slab) per store.
@@ -136,22 +153,29 @@ bool plan_sm90(const Problem& p, const DeviceProperties& device, Plan& plan, std
         }
     }
 
+    const std::int64_t tiles_m = ceil_div(p.m, kBlockM);
+    const int cluster = use_cluster(tiles_m, tiles * splits, device.sm_count) ? 2 : 1;
+    // Work items: groups of `cluster` tile rows x tile columns x slices.
+    const std::int64_t items = ceil_div(tiles_m, cluster) * ceil_div(p.n, t.block_n) * splits;
+    const std::int64_t clusters = std::min<std::int64_t>(items, std::max(device.sm_count / cluster, 1));
+
     GemmPlan& g = plan.public_plan;
     g.path = GemmPath::sm90;
     const int layout = p.b_kn ? 1 : 0;
     g.kernel = p.ab_dtype == DType::bf16 ? t.kernel_bf16[layout] : t.kernel_f16[layout];
-    g.config = t.config[layout];
+    g.config = t.config[layout][cluster - 1];
     g.block_m = kBlockM;
     g.block_n = t.block_n;
     g.block_k = kBlockK;
     g.splits = splits;
     g.tiles = tiles * splits;
-    g.grid = static_cast<unsigned>(std::min<std::int64_t>(g.tiles, std::max(device.sm_count, 1)));
+    g.grid = static_cast<unsigned>(clusters * cluster);  // persistent: at most one CTA per SM
     plan.stages = t.stages;
     plan.block_threads = kThreads;
     plan.dynamic_shared_bytes = smem;
     plan.group_m = kGroupM;
     plan.k_per_split = k_per_split;
+    plan.cluster_m = cluster;
     return true;
 }
 
@@ -174,8 +198,11 @@ void launch_sm90(ContextState& ctx, const Problem& p, const Plan& plan, CUstream
         throw Error(Status::internal, "ptxkit::gemm (sm90): split-K planned without a workspace");
     }
     const CUtensorMap tma_a = make_tensor_map("A", p.a, p.ab_dtype, p.m, p.k, p.lda, kBlockK, kBlockM);
+    // In a cluster of two each CTA loads half of a K-major B tile (an N-major
+    // one is loaded in 64-column boxes either way).
+    const int cluster = plan.cluster_m;
     const CUtensorMap tma_b = p.b_kn ? make_tensor_map("B [K, N]", p.b, p.ab_dtype, p.k, p.n, p.ldb, kBBoxN, kBlockK)
-                                     : make_tensor_map("B", p.b, p.ab_dtype, p.n, p.k, p.ldb, kBlockK, g.block_n);
+                                     : make_tensor_map("B", p.b, p.ab_dtype, p.n, p.k, p.ldb, kBlockK, g.block_n / cluster);
     CUtensorMap tma_d{};  // unused (never read by the kernel) unless d_tma_store
     if (d_tma_store) tma_d = make_tensor_map("D", p.d, p.cd_dtype, p.m, p.n, p.ldd, kEpilogueBoxCols, kEpilogueBoxRows);
 
@@ -183,6 +210,14 @@ void launch_sm90(ContextState& ctx, const Problem& p, const Plan& plan, CUstream
     LaunchConfig c;
     c.op = "gemm";
     c.grid.x = g.grid;
+    if (cluster > 1) {
+        // A persistent grid must be resident at once: no more clusters than
+        // the GPU can hold together (GPCs may not pair up every SM).
+        c.cluster.x = static_cast<unsigned>(cluster);
+        const int resident =
+            ctx.max_active_clusters(kernel, plan.block_threads, plan.dynamic_shared_bytes, c.cluster.x);
+        if (resident > 0) c.grid.x = std::min(c.grid.x, static_cast<unsigned>(resident) * c.cluster.x);
+    }
     c.block.x = plan.block_threads;
     c.dynamic_shared_bytes = plan.dynamic_shared_bytes;
     if (log_enabled()) {

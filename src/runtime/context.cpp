@@ -143,6 +143,33 @@ const Kernel& ContextState::kernel(std::string_view module_name, std::string_vie
     return *it->second;
 }
 
+int ContextState::max_active_clusters(const Kernel& kernel, unsigned block_threads, unsigned dynamic_shared_bytes,
+                                      unsigned cluster_x) {
+    std::lock_guard lock(mutex_);
+    const auto key = std::make_tuple(kernel.function, block_threads, dynamic_shared_bytes, cluster_x);
+    if (auto it = max_active_clusters_.find(key); it != max_active_clusters_.end()) return it->second;
+    CUlaunchAttribute cluster{};
+    cluster.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+    cluster.value.clusterDim.x = cluster_x;
+    cluster.value.clusterDim.y = 1;
+    cluster.value.clusterDim.z = 1;
+    CUlaunchConfig config{};
+    config.gridDimX = cluster_x;  // the query wants a grid that is a whole number of clusters
+    config.gridDimY = 1;
+    config.gridDimZ = 1;
+    config.blockDimX = block_threads;
+    config.blockDimY = 1;
+    config.blockDimZ = 1;
+    config.sharedMemBytes = dynamic_shared_bytes;
+    config.attrs = &cluster;
+    config.numAttrs = 1;
+    int clusters = 0;
+    PTXKIT_CU_CTX(fmt::format("kernel '{}' of module '{}', clusters of {}", kernel.name, kernel.module, cluster_x),
+                  cuOccupancyMaxActiveClusters, &clusters, kernel.function, &config);
+    max_active_clusters_.emplace(key, clusters);
+    return clusters;
+}
+
 OpContext::OpContext(CUstream stream) {
     CUcontext current = nullptr;
     PTXKIT_CU(cuCtxGetCurrent, &current);

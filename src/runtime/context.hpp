@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "driver/driver_api.hpp"
@@ -42,6 +43,14 @@ public:
     // Loads `module` on first use (thread-safe) and returns its kernel.
     const Kernel& kernel(std::string_view module, std::string_view kernel);
 
+    // How many clusters of `cluster_x` CTAs of `kernel` (block_threads
+    // threads, dynamic_shared_bytes each) can be resident at once
+    // (cuOccupancyMaxActiveClusters, asked once per combination): the
+    // largest grid, in clusters, that a persistent kernel may launch. 0 when
+    // the driver cannot tell.
+    int max_active_clusters(const Kernel& kernel, unsigned block_threads, unsigned dynamic_shared_bytes,
+                            unsigned cluster_x);
+
     // Set when a launch met a sticky error: every later op fails fast.
     void mark_unusable(std::string reason);
     void throw_if_unusable() const;
@@ -58,6 +67,7 @@ private:
     int ordinal_;
     std::mutex mutex_;
     std::map<std::string, LoadedModule, std::less<>> modules_;
+    std::map<std::tuple<CUfunction, unsigned, unsigned, unsigned>, int> max_active_clusters_;
     std::atomic<bool> unusable_{false};
     std::string unusable_reason_;
 };

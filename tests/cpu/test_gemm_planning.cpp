@@ -87,6 +87,47 @@ TEST(TileScheduler, EveryTileExactlyOnceForManyShapesAndGrids) {
     }
 }
 
+// Clusters of two along M: each cluster walks items c, c + clusters, ...;
+// its two CTAs take the two rows of the item. Every real tile is computed
+// exactly once, and the only extra tiles are second rows past tiles_m.
+TEST(TileScheduler, ClusterPairsCoverEveryTileOnce) {
+    for (int tiles_m : {1, 2, 3, 7, 8, 9, 33, 64}) {
+        for (int tiles_n : {1, 2, 5, 16}) {
+            for (int group_m : {1, 4, 8}) {
+                for (int splits : {1, 3}) {
+                    const int ctas = 2;
+                    const std::int64_t items = ptxkit::gemm_tiles::tile_count(
+                        ptxkit::gemm_tiles::cluster_item_rows(tiles_m, ctas), tiles_n, splits);
+                    for (int clusters : {1, 5, 66}) {
+                        std::vector<int> seen(static_cast<std::size_t>(tiles_m) * tiles_n * splits, 0);
+                        int phantom = 0;
+                        for (int c = 0; c < clusters; ++c) {
+                            for (std::int64_t i = c; i < items; i += clusters) {
+                                for (int rank = 0; rank < ctas; ++rank) {
+                                    const auto t = ptxkit::gemm_tiles::cluster_tile_of(i, tiles_m, tiles_n, group_m,
+                                                                                       splits, ctas, rank);
+                                    ASSERT_LT(t.n, tiles_n);
+                                    if (t.m >= tiles_m) {
+                                        ASSERT_EQ(rank, 1) << "only a pair's second row can lie past M";
+                                        ASSERT_EQ(t.m, tiles_m) << "at most one row past M";
+                                        ++phantom;
+                                        continue;
+                                    }
+                                    ++seen[(static_cast<std::size_t>(t.m) * tiles_n + t.n) * splits + t.split];
+                                }
+                            }
+                        }
+                        for (std::size_t e = 0; e < seen.size(); ++e) {
+                            ASSERT_EQ(seen[e], 1) << tiles_m << "x" << tiles_n << " entry " << e;
+                        }
+                        EXPECT_EQ(phantom, (tiles_m % 2) * tiles_n * splits);
+                    }
+                }
+            }
+        }
+    }
+}
+
 TEST(TileScheduler, GroupedOrderStaysInsideGroupRows) {
     // The first group_m * tiles_n indices cover exactly the first group_m tile rows.
     for (std::int64_t i = 0; i < 8 * 20; ++i) EXPECT_LT(ptxkit::gemm_tiles::tile_of(i, 64, 20, 8, 1).m, 8);
@@ -192,6 +233,27 @@ TEST(Planners, PlannedKernelsExistInTheirModules) {
         }
     }
     EXPECT_EQ(planned, 100) << "every family serves every case, but sm90 not on the A100";
+}
+
+TEST(Planners, Sm90ClustersOnlyWhereTheSharedBTilePays) {
+    Plan plan;
+    std::string why;
+    // A full GPU of tiles, an even number of tile rows: pairs, an even grid
+    // of at most one CTA per SM.
+    ASSERT_TRUE(ptxkit::detail::gemm::plan_sm90(aligned_problem(4096, 4096, 4096), h100(), plan, why)) << why;
+    EXPECT_EQ(plan.cluster_m, 2);
+    EXPECT_EQ(plan.public_plan.grid % 2, 0u);
+    EXPECT_LE(plan.public_plan.grid, 132u);
+    EXPECT_NE(std::string(plan.public_plan.config).find("cluster2x1"), std::string::npos);
+    // One tile row (decode), few tiles, or 3 tile rows (a third of the CTAs idle): none.
+    for (auto [m, n, k] : {std::tuple{64, 16384, 4096}, std::tuple{512, 512, 4096}, std::tuple{384, 32768, 1024}}) {
+        ASSERT_TRUE(ptxkit::detail::gemm::plan_sm90(aligned_problem(m, n, k), h100(), plan, why)) << why;
+        EXPECT_EQ(plan.cluster_m, 1) << m << "x" << n << "x" << k;
+        EXPECT_EQ(std::string(plan.public_plan.config).find("cluster"), std::string::npos);
+    }
+    // Many tile rows, odd: pairs (one row in 2 * 9 wasted at most).
+    ASSERT_TRUE(ptxkit::detail::gemm::plan_sm90(aligned_problem(9 * 128, 16384, 1024), h100(), plan, why)) << why;
+    EXPECT_EQ(plan.cluster_m, 2);
 }
 
 TEST(Planners, Sm80OnAmpereAndHopper) {

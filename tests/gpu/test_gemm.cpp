@@ -36,6 +36,7 @@ struct Case {
     std::int64_t offset = 0;       // elements by which every base pointer is shifted
     bool split_workspace = false;  // give the planner workspace for split-K
     bool c_in_place = false;       // C is D itself
+    bool expect_cluster = false;   // the sm90 plan must use 2-CTA clusters (B shared by multicast)
 
     std::string name() const {
         return "M=" + std::to_string(m) + " N=" + std::to_string(n) + " K=" + std::to_string(k) + " " +
@@ -159,6 +160,10 @@ void run_case(const Case& cs, std::uint64_t seed) {
     if (cs.path != GemmPath::automatic) {
         ASSERT_EQ(ptxkit::gemm_plan(av, bv, dv, o).path, cs.path);
     }
+    if (cs.expect_cluster) {
+        const std::string config = ptxkit::gemm_plan(av, bv, dv, o).config;
+        ASSERT_NE(config.find("cluster2x1"), std::string::npos) << config;
+    }
     if (cs.split_workspace && cs.k > 0) {
         EXPECT_GT(ptxkit::gemm_plan(av, bv, dv, o).splits, 1) << "expected split-K for this shape";
     }
@@ -272,6 +277,27 @@ TEST_F(Gemm, EpiloguesLayoutsAndDtypes) {
             }
         }
     }
+}
+
+// sm90 clusters of two CTAs sharing each B tile (TMA multicast): the planner
+// takes them when the GPU is full of tiles; an odd number of tile rows (15)
+// leaves the last pair's second tile past M (computed, never stored).
+TEST_F(Gemm, Sm90ClusterPairsShareBTiles) {
+    if (!hopper()) GTEST_SKIP() << "sm90 path: Hopper only";
+    const auto seed = ptxkit::testing::fresh_seed();
+    std::uint64_t i = 0;
+    for (bool b_kn : {false, true}) {
+        run_case({.m = 1920, .n = 4096, .k = 128, .b_kn = b_kn, .path = GemmPath::sm90, .expect_cluster = true},
+                 seed + ++i);
+        run_case({.m = 2048, .n = 4104, .k = 200, .b_kn = b_kn, .path = GemmPath::sm90, .expect_cluster = true},
+                 seed + ++i);
+    }
+    run_case({.m = 1920, .n = 4104, .k = 64, .cd = DType::f32, .beta = 0.5f, .bias = true, .path = GemmPath::sm90,
+              .expect_cluster = true},
+             seed + ++i);
+    run_case({.m = 2048, .n = 4096, .k = 96, .act = Activation::silu, .beta = 1.0f, .path = GemmPath::sm90,
+              .c_in_place = true, .expect_cluster = true},
+             seed + ++i);
 }
 
 TEST_F(Gemm, BKnOnTheAutomaticPath) {
