@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "driver/check.hpp"
+#include "ops/tensor_map.hpp"
 #include "ops/attention_internal.hpp"
 #include "ptxkit/error.hpp"
 #include "runtime/launch.hpp"
@@ -137,7 +138,6 @@ CUtensorMap make_tensor_map(const Operand& t, std::int64_t head_dim, DType dtype
     // rows x 1 batch, and the kernel issues D / 64 boxes per tile. Elements
     // outside the tensor arrive as zeros (OOB_FILL_NONE), still counted in
     // the transaction bytes.
-    CUtensorMap map;
     const std::int64_t packed_head = head_dim;
     const std::int64_t head_stride = effective_stride(t.heads, t.head_stride, packed_head);
     const std::int64_t packed_row = head_stride * t.heads;
@@ -146,20 +146,14 @@ CUtensorMap make_tensor_map(const Operand& t, std::int64_t head_dim, DType dtype
     if (static_cast<std::uint64_t>(packed_batch) * 2 >= kMaxTmaStride) packed_batch = row_stride;
     const std::int64_t batch_stride = effective_stride(t.batches, t.batch_stride, packed_batch);
 
-    const cuuint64_t dims[4] = {static_cast<cuuint64_t>(head_dim), static_cast<cuuint64_t>(t.heads),
-                                static_cast<cuuint64_t>(t.rows), static_cast<cuuint64_t>(t.batches)};
-    const cuuint64_t strides[3] = {static_cast<cuuint64_t>(head_stride) * 2, static_cast<cuuint64_t>(row_stride) * 2,
-                                   static_cast<cuuint64_t>(batch_stride) * 2};
-    const cuuint32_t box[4] = {static_cast<cuuint32_t>(kBoxElements), 1, static_cast<cuuint32_t>(box_rows), 1};
-    const cuuint32_t element_strides[4] = {1, 1, 1, 1};
-    const CUtensorMapDataType type =
-        dtype == DType::bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
-    PTXKIT_CU_CTX(fmt::format("(tensor map of {}: D {}, {} heads, {} rows, {} batches; strides {}, {}, {})", t.name,
-                              head_dim, t.heads, t.rows, t.batches, head_stride, row_stride, batch_stride),
-                  cuTensorMapEncodeTiled, &map, type, 4, const_cast<void*>(t.base), dims, strides, box,
-                  element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-    return map;
+    return encode_tiled_map(fmt::format("{}: D {}, {} heads, {} rows, {} batches; strides {}, {}, {}", t.name, head_dim,
+                                        t.heads, t.rows, t.batches, head_stride, row_stride, batch_stride),
+                            t.base, dtype,
+                            {static_cast<std::uint64_t>(head_dim), static_cast<std::uint64_t>(t.heads),
+                             static_cast<std::uint64_t>(t.rows), static_cast<std::uint64_t>(t.batches)},
+                            {static_cast<std::uint64_t>(head_stride) * 2, static_cast<std::uint64_t>(row_stride) * 2,
+                             static_cast<std::uint64_t>(batch_stride) * 2},
+                            {static_cast<std::uint32_t>(kBoxElements), 1u, static_cast<std::uint32_t>(box_rows), 1u});
 }
 
 std::int64_t q_blocks_of(const PrefillProblem& p) {

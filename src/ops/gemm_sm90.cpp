@@ -13,6 +13,7 @@
 #include "driver/check.hpp"
 #include "ops/gemm_internal.hpp"
 #include "ops/sm90_mainloop_plan.hpp"
+#include "ops/tensor_map.hpp"
 #include "ptxkit/error.hpp"
 #include "runtime/launch.hpp"
 
@@ -81,27 +82,14 @@ const TileConfig& choose_tile(const Problem& p, int sm_count) {
 
 CUtensorMap make_tensor_map(const char* what, const void* base, DType dtype, std::int64_t rows, std::int64_t cols,
                             std::int64_t ld, int box_cols, int box_rows) {
-    const std::int64_t element_bytes = static_cast<std::int64_t>(dtype_size(dtype));
-    // 2-D, innermost dimension first: {cols, rows}, row pitch ld * 2 bytes. The
-    // box is box_cols = 64 elements (128 bytes, the 128B swizzle span) by
-    // box_rows; elements outside the tensor read as zeros (OOB_FILL_NONE),
-    // which is what makes every M, N, K edge correct without predication in
-    // the kernel. A and a K-major B: {K, M or N}; an N-major B: {N, K}.
-    CUtensorMap map;
-    const cuuint64_t dims[2] = {static_cast<cuuint64_t>(cols), static_cast<cuuint64_t>(rows)};
-    const cuuint64_t strides[1] = {static_cast<cuuint64_t>(ld * element_bytes)};
-    const cuuint32_t box[2] = {static_cast<cuuint32_t>(box_cols), static_cast<cuuint32_t>(box_rows)};
-    const cuuint32_t element_strides[2] = {1, 1};
-    const CUtensorMapDataType type =
-        dtype == DType::bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
-    if (dtype != DType::bf16 && dtype != DType::f16) {
-        throw Error(Status::internal, fmt::format("ptxkit::gemm (sm90): tensor map of {} for dtype {}", what,
-                                                  dtype_name(dtype)));
-    }
-    PTXKIT_CU_CTX(fmt::format("(tensor map of {}: [{}, {}], ld {})", what, rows, cols, ld), cuTensorMapEncodeTiled, &map,
-                  type, 2, const_cast<void*>(base), dims, strides, box, element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
-                  CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-    return map;
+    // 2-D, innermost dimension first: {cols, rows}, row pitch ld elements.
+    // The box is box_cols = 64 elements (128 bytes, the 128B swizzle span) by
+    // box_rows. A and a K-major B: {K, M or N}; an N-major B: {N, K}; D: {N, M}.
+    const auto element_bytes = static_cast<std::uint64_t>(dtype_size(dtype));
+    return encode_tiled_map(fmt::format("{}: [{}, {}], ld {}", what, rows, cols, ld), base, dtype,
+                            {static_cast<std::uint64_t>(cols), static_cast<std::uint64_t>(rows)},
+                            {static_cast<std::uint64_t>(ld) * element_bytes},
+                            {static_cast<std::uint32_t>(box_cols), static_cast<std::uint32_t>(box_rows)});
 }
 
 }  // namespace
@@ -203,8 +191,10 @@ void launch_sm90(ContextState& ctx, const Problem& p, const Plan& plan, CUstream
     const int cluster = plan.cluster_m;
     const CUtensorMap tma_b = p.b_kn ? make_tensor_map("B [K, N]", p.b, p.ab_dtype, p.k, p.n, p.ldb, kBBoxN, kBlockK)
                                      : make_tensor_map("B", p.b, p.ab_dtype, p.n, p.k, p.ldb, kBlockK, g.block_n / cluster);
-    CUtensorMap tma_d{};  // unused (never read by the kernel) unless d_tma_store
-    if (d_tma_store) tma_d = make_tensor_map("D", p.d, p.cd_dtype, p.m, p.n, p.ldd, kEpilogueBoxCols, kEpilogueBoxRows);
+    // Unused (never read by the kernel) unless d_tma_store.
+    const CUtensorMap tma_d = d_tma_store ? make_tensor_map("D", p.d, p.cd_dtype, p.m, p.n, p.ldd, kEpilogueBoxCols,
+                                                            kEpilogueBoxRows)
+                                          : CUtensorMap{};
 
     const Kernel& kernel = ctx.kernel("gemm.sm90_gemm", g.kernel);
     LaunchConfig c;

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "driver/check.hpp"
+#include "ops/tensor_map.hpp"
 #include "ops/moe_grouped_gemm_internal.hpp"
 #include "ops/sm90_mainloop_plan.hpp"
 #include "ptxkit/error.hpp"
@@ -56,26 +57,17 @@ const TileConfig& choose_tile(const GroupedProblem& p, int sm_count) {
                : kNarrow;
 }
 
-CUtensorMapDataType tma_type(DType dtype) {
-    return dtype == DType::bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
-}
-
 // 3-D, innermost first: {K, rows, batches}, 128-byte swizzle, box {64, box_rows, 1};
 // elements outside the tensor read as zeros (the K, N and row edges).
 CUtensorMap make_tensor_map(const char* what, const void* base, DType dtype, std::int64_t k, std::int64_t rows,
                             std::int64_t batches, std::int64_t ld, std::int64_t batch_stride, int box_rows) {
-    CUtensorMap map;
-    const cuuint64_t dims[3] = {static_cast<cuuint64_t>(k), static_cast<cuuint64_t>(rows),
-                                static_cast<cuuint64_t>(batches)};
-    const cuuint64_t strides[2] = {static_cast<cuuint64_t>(ld) * 2, static_cast<cuuint64_t>(batch_stride) * 2};
-    const cuuint32_t box[3] = {static_cast<cuuint32_t>(kBlockK), static_cast<cuuint32_t>(box_rows), 1};
-    const cuuint32_t element_strides[3] = {1, 1, 1};
-    PTXKIT_CU_CTX(fmt::format("(tensor map of {}: [{}, {}, {}], row stride {}, batch stride {})", what, batches, rows,
-                              k, ld, batch_stride),
-                  cuTensorMapEncodeTiled, &map, tma_type(dtype), 3, const_cast<void*>(base), dims, strides, box,
-                  element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                  CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
-    return map;
+    return encode_tiled_map(fmt::format("{}: [{}, {}, {}], row stride {}, batch stride {}", what, batches, rows, k, ld,
+                                        batch_stride),
+                            base, dtype,
+                            {static_cast<std::uint64_t>(k), static_cast<std::uint64_t>(rows),
+                             static_cast<std::uint64_t>(batches)},
+                            {static_cast<std::uint64_t>(ld) * 2, static_cast<std::uint64_t>(batch_stride) * 2},
+                            {static_cast<std::uint32_t>(kBlockK), static_cast<std::uint32_t>(box_rows), 1u});
 }
 
 // The batch stride of A's map: masked, the experts' stride; contiguous, one
