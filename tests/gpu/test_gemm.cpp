@@ -298,6 +298,14 @@ TEST_F(Gemm, Sm90ClusterPairsShareBTiles) {
     run_case({.m = 2048, .n = 4096, .k = 96, .act = Activation::silu, .beta = 1.0f, .path = GemmPath::sm90,
               .c_in_place = true, .expect_cluster = true},
              seed + ++i);
+    // M not a multiple of the tile: the last real tile partial, its pair's
+    // second tile past M (15 rows), or a full pair with a partial second tile.
+    run_case({.m = 1900, .n = 4096, .k = 72, .path = GemmPath::sm90, .expect_cluster = true}, seed + ++i);
+    run_case({.m = 1000, .n = 8192, .k = 64, .b_kn = true, .path = GemmPath::sm90, .expect_cluster = true},
+             seed + ++i);
+    // Clusters with split-K: 11 tile rows x 4 columns x 3 slices = 132 items.
+    run_case({.m = 1408, .n = 512, .k = 4096, .path = GemmPath::sm90, .split_workspace = true, .expect_cluster = true},
+             seed + ++i);
 }
 
 TEST_F(Gemm, BKnOnTheAutomaticPath) {
