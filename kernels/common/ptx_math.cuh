@@ -21,8 +21,11 @@ __device__ __forceinline__ float lg2_approx_ftz(float x) {
     return y;
 }
 
-// PTX ISA "tanh" (.approx.f32, sm_75+): tanh(x), absolute error about 2^-10.9
-// relative; used for logit soft-capping, where the result is itself scaled.
+// PTX ISA "tanh" (.approx.f32, sm_75+): tanh(x) with an error of the order of
+// 2^-11 (the ISA quotes 2^-10.987 for its 16-bit forms). Used for logit
+// soft-capping, as FlashAttention does, where the cap scales it: scores are
+// off by up to about softcap * 2^-11 (the tests' tolerances account for it;
+// an exact 1 - 2 / (exp(2x) + 1) would cost a second MUFU op per score).
 __device__ __forceinline__ float tanh_approx(float x) {
     float y;
     asm("tanh.approx.f32 %0, %1;" : "=f"(y) : "f"(x));

@@ -193,8 +193,8 @@ DecodeRun run_case(const DecodeCase& cs, std::uint64_t seed) {
             }
         }
     }
-    ptxkit::testing::compare_outputs(got, want_o, cs.dtype, "o");
-    ptxkit::testing::compare_lse(got_lse, want_lse, "lse");
+    ptxkit::testing::compare_outputs(got, want_o, cs.dtype, "o", cs.softcap);
+    ptxkit::testing::compare_lse(got_lse, want_lse, "lse", cs.softcap);
     return run;
 }
 

@@ -211,11 +211,11 @@ std::vector<std::uint16_t> run_case(const PrefillCase& cs, AttentionPath path, s
             EXPECT_EQ(raw[r * o_rs + c], 0xFFFF) << "padding of output row " << r << " was written";
         }
     }
-    ptxkit::testing::compare_outputs(dense, ref.o, cs.dtype, "o");
+    ptxkit::testing::compare_outputs(dense, ref.o, cs.dtype, "o", cs.softcap);
     if (cs.lse && total_q > 0) {
         const auto lse = lse_dev.to_host<float>(static_cast<std::size_t>(total_q * cs.hq));
         if (cs.varlen) {
-            ptxkit::testing::compare_lse(lse, ref.lse, "lse [Hq, total_q]");
+            ptxkit::testing::compare_lse(lse, ref.lse, "lse [Hq, total_q]", cs.softcap);
         } else {
             // Fixed form: [B, Hq, S]; the reference is [Hq, total_q].
             const std::int64_t s = cs.lq[0];
@@ -225,7 +225,7 @@ std::vector<std::uint16_t> run_case(const PrefillCase& cs, AttentionPath path, s
                     for (std::int64_t i = 0; i < s; ++i)
                         want[static_cast<std::size_t>((b * cs.hq + h) * s + i)] =
                             ref.lse[static_cast<std::size_t>(h * total_q + b * s + i)];
-            ptxkit::testing::compare_lse(lse, want, "lse [B, Hq, S]");
+            ptxkit::testing::compare_lse(lse, want, "lse [B, Hq, S]", cs.softcap);
         }
     }
     return dense;
@@ -293,6 +293,26 @@ TEST_F(AttentionPrefill, WindowsSoftcapAndScale) {
             // A window that leaves some queries without keys.
             run_case({.lq = {100}, .lk = {40}, .hq = 2, .hkv = 1, .d = d, .window_left = 10, .window_right = 0},
                      path, seed + ++i);
+        }
+    }
+}
+
+// Mask edges exactly on key-block boundaries (the kernels' decisions to skip
+// a block, or to load it unmasked, are off by one there first): a causal
+// diagonal that ends a block, windows whose left edge is a block boundary
+// for 64-, 80- and 128-key blocks, and a window of 126 with no right edge.
+TEST_F(AttentionPrefill, MaskEdgesOnKeyBlockBoundaries) {
+    const auto seed = ptxkit::testing::fresh_seed();
+    std::uint64_t i = 0;
+    for (AttentionPath path : paths_to_test()) {
+        for (int d : {64, 128, 256}) {
+            run_case({.lq = {2}, .lk = {128}, .hq = 2, .hkv = 1, .d = d, .causal = true}, path, seed + ++i);
+            run_case({.lq = {400}, .lk = {400}, .hq = 2, .hkv = 1, .d = d, .causal = true, .window_left = 254}, path,
+                     seed + ++i);
+            run_case({.lq = {300}, .lk = {300}, .hq = 2, .hkv = 1, .d = d, .window_left = 126, .window_right = -1}, path,
+                     seed + ++i);
+            run_case({.lq = {256}, .lk = {320}, .hq = 2, .hkv = 1, .d = d, .window_left = 64, .window_right = 64}, path,
+                     seed + ++i);
         }
     }
 }
