@@ -188,9 +188,9 @@ __device__ __forceinline__ void mainloop(const Schedule& s) {
         __syncthreads();
     }
 
-    // Both CTAs of a cluster walk the same items. (Read again after
-    // setmaxnreg in each role: values live across it are spilled.)
-    // (A cluster has 1 or 2 CTAs: a shift, not a division.)
+    // Both CTAs of a cluster walk the same items (1 or 2 CTAs: a shift, not a
+    // division). Evaluated after setmaxnreg in each role: values kept live
+    // across it were spilled by the 40-register producer.
     auto first_item = [&] { return int64_t(blockIdx.x >> (ctas() - 1u)); };
     auto item_step = [&] { return int64_t(gridDim.x >> (ctas() - 1u)); };
     const int warpgroup = __shfl_sync(0xffffffffu, static_cast<int>(threadIdx.x / 128), 0);
@@ -205,7 +205,8 @@ __device__ __forceinline__ void mainloop(const Schedule& s) {
             for (int64_t item = first_item(); item < items; item += step) {
                 const auto w = s.item(item);
                 for (int32_t kb = 0; kb < w.k_blocks; ++kb) {
-                    // Wait until both consumers released this stage (passes at once on the first lap).
+                    // Wait until every consumer (of both CTAs in a cluster) released
+                    // this stage (passes at once on the first lap).
                     ptx::mbarrier_wait_parity(empty_bar + 8 * stage, phase ^ 1u);
                     const uint32_t full = full_bar + 8 * stage;
                     ptx::mbarrier_arrive_expect_tx(full, Cfg::kStageBytes);
