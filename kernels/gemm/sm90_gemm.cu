@@ -122,9 +122,14 @@ __device__ __forceinline__ void store_partial(const ptxkit_gemm_params& p, const
 // again only after the store that read it has finished reading
 // (cp.async.bulk.wait_group.read 1: the other buffer's may still run; 0 at
 // a tile's first chunk).
-template <int kConsumer>
-__device__ __forceinline__ void consumer_barrier() {
-    ptx::named_barrier_sync<1 + kConsumer, 128>();  // ids 1, 2: one per consumer warpgroup
+// The 128 threads of one consumer warpgroup (barrier ids 1 and 2; 0 is
+// __syncthreads). The id must be an immediate.
+__device__ __forceinline__ void consumer_barrier(int consumer) {
+    if (consumer == 0) {
+        ptx::named_barrier_sync<1, 128>();
+    } else {
+        ptx::named_barrier_sync<2, 128>();
+    }
 }
 
 template <int BLOCK_N>
@@ -157,7 +162,7 @@ __device__ __forceinline__ void store_tile_tma(const ptxkit_gemm_params& p, cons
                 ptx::tma_store_wait_read<1>();
             }
         }
-        if (consumer == 0) consumer_barrier<0>(); else consumer_barrier<1>();
+        consumer_barrier(consumer);
 #pragma unroll
         for (int jj = 0; jj < 8; jj += 2) {
             uint32_t packed[4];
@@ -179,7 +184,7 @@ __device__ __forceinline__ void store_tile_tma(const ptxkit_gemm_params& p, cons
             ptx::stmatrix_x4(addr, packed[0], packed[1], packed[2], packed[3]);
         }
         ptx::fence_proxy_async_shared_cta();
-        if (consumer == 0) consumer_barrier<0>(); else consumer_barrier<1>();
+        consumer_barrier(consumer);
         if (issuer) {
             ptx::tma_store_2d(&tma_d, buffer, static_cast<int32_t>(chunk_n0), static_cast<int32_t>(slab_m0));
             ptx::tma_store_commit();
