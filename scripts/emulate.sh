@@ -10,26 +10,27 @@
 # Exits non-zero on a build failure, a failing case (wrong result or emulator
 # failure) or a mutant that survives without being listed as benign.
 #
-# Usage: scripts/emulate.sh [gemm|attention|all] [--mutants]
+# Usage: scripts/emulate.sh [gemm|attention|moe|all] [--mutants]
 # Environment: EMU_JOBS (parallel jobs, default: the number of CPUs),
 #              CUDA_HOME (where include/cuda.h is, default /usr/local/cuda), CXX.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$PTXKIT_ROOT"
 
-usage() { echo "usage: scripts/emulate.sh [gemm|attention|all] [--mutants]" >&2; exit 2; }
+usage() { echo "usage: scripts/emulate.sh [gemm|attention|moe|all] [--mutants]" >&2; exit 2; }
 kernels=()
 mutants=0
 for arg in "$@"; do
   case "$arg" in
     gemm) kernels+=(gemm_sm90) ;;
     attention) kernels+=(attention_sm90) ;;
-    all) kernels+=(gemm_sm90 attention_sm90) ;;
+    moe) kernels+=(moe_sm90) ;;
+    all) kernels+=(gemm_sm90 attention_sm90 moe_sm90) ;;
     --mutants) mutants=1 ;;
     *) usage ;;
   esac
 done
-[ ${#kernels[@]} -gt 0 ] || kernels=(gemm_sm90 attention_sm90)
+[ ${#kernels[@]} -gt 0 ] || kernels=(gemm_sm90 attention_sm90 moe_sm90)
 njobs="${EMU_JOBS:-$(nproc)}"
 status=0
 

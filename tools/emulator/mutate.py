@@ -9,7 +9,7 @@ Each mutant runs the first `models` execution models of its kernel (the
 models file), on its `cases` (default: all), until the first failure. The
 copies and binaries live in build/emulator/mutants/<kernel>/<name>/.
 
-Usage: mutate.py [--kernel gemm_sm90|attention_sm90] [--jobs N] [NAME ...]
+Usage: mutate.py [--kernel gemm_sm90|attention_sm90|moe_sm90] [--jobs N] [NAME ...]
 Exits non-zero when a mutant is missed or cannot be applied or built.
 """
 import argparse
@@ -195,10 +195,36 @@ ATTN_MUTANTS = [
                     "it and the P V); the second only keeps ptxas from inserting one itself (warning C7519)"),
 ]
 
+MOE = "moe/grouped_gemm_sm90.cu"
+
+MOE_MUTANTS = [
+    Mutant("b_expert_coord", MOE,
+           "} else {\n            ptx::tma_load_3d(b_dst, &tma_b, full, k, w.tile.n0, w.tile.expert);",
+           "} else {\n            ptx::tma_load_3d(b_dst, &tma_b, full, k, w.tile.n0, w.tile.batch);",
+           "plain epilogue: B loaded at the tile's batch (0 when contiguous) instead of its expert"),
+    Mutant("swiglu_up_off_by_one", MOE,
+           "static_cast<int32_t>(p.n_out) + w.tile.n0, w.tile.expert);",
+           "static_cast<int32_t>(p.n_out) + w.tile.n0 + 1, w.tile.expert);",
+           "SwiGLU: the up box starts one row late, pairing gate column j with up column j + 1"),
+    Mutant("row_end_inclusive", MOE,
+           "if (row < w.tile.row_end) {\n                        mg::store_columns",
+           "if (row <= w.tile.row_end) {\n                        mg::store_columns",
+           "plain epilogue stores the row at row_end too (one row past the segment / count)"),
+    Mutant("masked_tiles_floor", "moe/grouped_gemm.cuh",
+           "(valid_rows(p.counts[e], p.rows) + kBlockM - 1) / kBlockM",
+           "valid_rows(p.counts[e], p.rows) / kBlockM",
+           "masked prefix table: an expert's tile rows rounded down (a partial last tile is dropped)"),
+    Mutant("no_sync_after_prefix", MOE,
+           "    __syncthreads();\n    const bool swiglu",
+           "    const bool swiglu",
+           "masked prefix table read by every thread without the __syncthreads after warp 0 writes it"),
+]
+
 # models: how many of the kernel's execution models (from the top of its models file) each mutant runs.
 KERNELS = {
     "gemm_sm90": {"models": 2, "mutants": GEMM_MUTANTS},
     "attention_sm90": {"models": 1, "mutants": ATTN_MUTANTS},
+    "moe_sm90": {"models": 2, "mutants": MOE_MUTANTS},
 }
 
 

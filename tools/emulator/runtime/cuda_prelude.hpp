@@ -34,8 +34,10 @@ template <class T> inline T max(T a, T b) { return a > b ? a : b; }
 #define __grid_constant__
 #define __align__(n) alignas(n)
 // Only `extern __shared__` arrays are modelled (translate.py maps them onto
-// the CTA's dynamic shared memory); a static __shared__ variable would become
-// one per process, not per CTA. The kernels have none.
+// the CTA's dynamic shared memory); a static __shared__ variable becomes one
+// per process, not per CTA, and lies outside the window (none of the shared
+// memory checks apply to it). The MoE grouped GEMM has one (its masked prefix
+// table): its harness runs one CTA at a time, which makes that per-CTA.
 #define __shared__ static
 inline std::size_t __cvta_generic_to_shared(const void* p) {
     const auto* c = static_cast<const unsigned char*>(p);
