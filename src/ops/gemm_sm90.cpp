@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstdint>
 #include <limits>
 
@@ -57,10 +56,7 @@ constexpr TileConfig kNarrow{128,
 // even number of tile rows or many of them.
 // PTXKIT_GEMM_SM90_NO_CLUSTER=1 turns them off (a bring-up diagnostic).
 bool use_cluster(std::int64_t tiles_m, std::int64_t tiles, int sm_count) {
-    static const bool disabled = [] {
-        const char* v = std::getenv("PTXKIT_GEMM_SM90_NO_CLUSTER");
-        return v != nullptr && *v != '\0' && *v != '0';
-    }();
+    static const bool disabled = env_flag("PTXKIT_GEMM_SM90_NO_CLUSTER");
     return !disabled && tiles_m >= 2 && (tiles_m % 2 == 0 || tiles_m >= 8) && tiles >= std::max(sm_count, 1);
 }
 // An N-major B tile is loaded as BLOCK_N / 64 boxes of 64 N x 64 K (sm90_mainloop.cuh, BLayout::MNMajor).
@@ -175,10 +171,7 @@ void launch_sm90(ContextState& ctx, const Problem& p, const Plan& plan, CUstream
     // partial sums are stored from registers.
     // PTXKIT_GEMM_SM90_REGISTER_EPILOGUE=1 forces the register stores: a
     // diagnostic that tells an epilogue fault from a mainloop one.
-    static const bool force_registers = [] {
-        const char* v = std::getenv("PTXKIT_GEMM_SM90_REGISTER_EPILOGUE");
-        return v != nullptr && *v != '\0' && *v != '0';
-    }();
+    static const bool force_registers = env_flag("PTXKIT_GEMM_SM90_REGISTER_EPILOGUE");
     const bool d_tma_store =
         !force_registers && g.splits == 1 && (p.cd_dtype == DType::bf16 || p.cd_dtype == DType::f16);
     params.d_tma_store = d_tma_store ? 1 : 0;

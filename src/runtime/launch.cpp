@@ -54,11 +54,13 @@ thread_local std::uint64_t t_launches = 0;
 
 std::uint64_t launches_on_this_thread() noexcept { return t_launches; }
 
+bool env_flag(const char* name) noexcept {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+}
+
 bool log_enabled() noexcept {
-    static const bool enabled = [] {
-        const char* v = std::getenv("PTXKIT_LOG");
-        return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
-    }();
+    static const bool enabled = env_flag("PTXKIT_LOG");
     return enabled;
 }
 

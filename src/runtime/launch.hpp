@@ -44,6 +44,10 @@ void launch(ContextState& ctx, const Kernel& kernel, const LaunchConfig& config,
 // PTXKIT_LOG=1 (read once) turns on one stderr line per launch.
 bool log_enabled() noexcept;
 
+// Whether environment variable `name` is set to something other than "" or
+// "0" (PTXKIT_LOG and the bring-up switches); callers cache the answer.
+bool env_flag(const char* name) noexcept;
+
 // Kernels this thread has handed to the driver: lets tests prove that a
 // rejected call launched nothing (thread-local, so it costs no contention).
 std::uint64_t launches_on_this_thread() noexcept;

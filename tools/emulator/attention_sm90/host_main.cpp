@@ -43,10 +43,6 @@ const std::map<std::string, AttnFn> kKernels = {
     E(ptxkit_attention_prefill_sm90_bf16_d256) E(ptxkit_attention_prefill_sm90_f16_d256)
 #undef E
 };
-[[noreturn]] void bad_launch(const std::string& why) {
-    std::fprintf(stderr, "%s\n", why.c_str());
-    std::_Exit(4);
-}
 }  // namespace
 
 namespace ptxkit::detail {
@@ -54,19 +50,17 @@ namespace ptxkit::detail {
 // against the kernel.
 void launch_raw(ContextState&, const Kernel& kernel, const LaunchConfig& c, CUstream, void** params,
                 const std::size_t* sizes, std::size_t count) {
-    emu::harness::launches().push_back(std::string(c.op) + " " + kernel.name + " grid " + std::to_string(c.grid.x) +
-                                       " block " + std::to_string(c.block.x) + " smem " +
-                                       std::to_string(c.dynamic_shared_bytes) + " | " + c.config + " | " + c.shapes);
+    emu::harness::record_launch(kernel, c);
     if (c.grid.y != 1 || c.grid.z != 1 || c.cluster.x != 1 || c.grid.x == 0 || c.block.x != 384)
-        bad_launch("unexpected launch shape: grid " + std::to_string(c.grid.x) + " block " + std::to_string(c.block.x) +
+        emu::harness::bad_launch("unexpected launch shape: grid " + std::to_string(c.grid.x) + " block " + std::to_string(c.block.x) +
                    " cluster " + std::to_string(c.cluster.x));
     if (c.dynamic_shared_bytes > unsigned(emu::harness::device().shared_memory_per_block_optin))
-        bad_launch("dynamic shared memory " + std::to_string(c.dynamic_shared_bytes) + " above the opt-in limit");
+        emu::harness::bad_launch("dynamic shared memory " + std::to_string(c.dynamic_shared_bytes) + " above the opt-in limit");
     auto it = kKernels.find(kernel.name);
     if (kernel.module != "attention.prefill_sm90" || it == kKernels.end() || count != 4 ||
         sizes[0] != sizeof(CUtensorMap) || sizes[1] != sizeof(CUtensorMap) || sizes[2] != sizeof(CUtensorMap) ||
         sizes[3] != sizeof(Params))
-        bad_launch("bad launch of " + kernel.module + ":" + kernel.name);
+        emu::harness::bad_launch("bad launch of " + kernel.module + ":" + kernel.name);
     // Kernel parameters are copied into the launch (aligned as the driver's
     // parameter buffer is); the kernel reads the copies.
     alignas(128) CUtensorMap tq, tk, tv;

@@ -40,10 +40,6 @@ const std::map<std::string, Sm90Fn> kSm90 = {
     E(ptxkit_gemm_sm90_bf16_128x128_kn) E(ptxkit_gemm_sm90_f16_128x128_kn)
 #undef E
 };
-[[noreturn]] void bad_launch(const std::string& why) {
-    std::fprintf(stderr, "%s\n", why.c_str());
-    std::_Exit(4);
-}
 }  // namespace
 
 namespace ptxkit::detail {
@@ -51,23 +47,20 @@ namespace ptxkit::detail {
 // (the split-K reduce), after checking the launch against the kernel.
 void launch_raw(ContextState&, const Kernel& kernel, const LaunchConfig& c, CUstream, void** params,
                 const std::size_t* sizes, std::size_t count) {
-    emu::harness::launches().push_back(std::string(c.op) + " " + kernel.name + " grid " + std::to_string(c.grid.x) +
-                                       " cluster " + std::to_string(c.cluster.x) + " block " + std::to_string(c.block.x) +
-                                       " smem " + std::to_string(c.dynamic_shared_bytes) + " | " + c.config + " | " +
-                                       c.shapes);
+    emu::harness::record_launch(kernel, c);
     if (c.grid.y != 1 || c.grid.z != 1 || c.cluster.y != 1 || c.cluster.z != 1 || c.cluster.x < 1 || c.cluster.x > 8 ||
         c.grid.x % c.cluster.x != 0 || c.grid.x == 0)
-        bad_launch("unexpected grid/cluster shape: grid " + std::to_string(c.grid.x) + " cluster " +
+        emu::harness::bad_launch("unexpected grid/cluster shape: grid " + std::to_string(c.grid.x) + " cluster " +
                    std::to_string(c.cluster.x));
-    if (c.cluster.x > 1 && kernel.module != "gemm.sm90_gemm") bad_launch("cluster launch of " + kernel.name);
+    if (c.cluster.x > 1 && kernel.module != "gemm.sm90_gemm") emu::harness::bad_launch("cluster launch of " + kernel.name);
     if (c.dynamic_shared_bytes > unsigned(emu::harness::device().shared_memory_per_block_optin))
-        bad_launch("dynamic shared memory " + std::to_string(c.dynamic_shared_bytes) + " above the opt-in limit");
+        emu::harness::bad_launch("dynamic shared memory " + std::to_string(c.dynamic_shared_bytes) + " above the opt-in limit");
     const dim3e grid{c.grid.x, 1, 1};
     if (kernel.module == "gemm.sm90_gemm") {
         auto it = kSm90.find(kernel.name);
         if (it == kSm90.end() || count != 4 || sizes[0] != sizeof(CUtensorMap) || sizes[1] != sizeof(CUtensorMap) ||
             sizes[2] != sizeof(CUtensorMap) || sizes[3] != sizeof(Params) || c.block.x != 384)
-            bad_launch("bad sm90 launch of " + kernel.name);
+            emu::harness::bad_launch("bad sm90 launch of " + kernel.name);
         // Kernel parameters are copied into the launch (aligned as the
         // driver's parameter buffer is); the kernel reads the copies.
         alignas(128) CUtensorMap ta, tb, td;
@@ -79,12 +72,12 @@ void launch_raw(ContextState&, const Kernel& kernel, const LaunchConfig& c, CUst
             emu::run_cluster(bx, c.cluster.x, grid, int(c.block.x), c.dynamic_shared_bytes,
                              [&] { it->second(ta, tb, td, p); });
     } else if (kernel.module == "gemm.splitk_reduce" && kernel.name == "ptxkit_gemm_splitk_reduce") {
-        if (count != 1 || sizes[0] != sizeof(Params)) bad_launch("bad reduce launch");
+        if (count != 1 || sizes[0] != sizeof(Params)) emu::harness::bad_launch("bad reduce launch");
         const Params p = *static_cast<const Params*>(params[0]);
         for (unsigned bx = 0; bx < c.grid.x; ++bx)
             emu::run_block({bx, 0, 0}, grid, int(c.block.x), c.dynamic_shared_bytes, [&] { ptxkit_gemm_splitk_reduce(p); });
     } else {
-        bad_launch("no emulated kernel " + kernel.module + ":" + kernel.name);
+        emu::harness::bad_launch("no emulated kernel " + kernel.module + ":" + kernel.name);
     }
 }
 }  // namespace ptxkit::detail

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 
@@ -29,6 +30,17 @@ void reset_device(int sm_count) {
 const ptxkit::DeviceProperties& device() { return g_device; }
 void set_max_active_clusters(int clusters) { g_max_active_clusters = clusters; }
 std::vector<std::string>& launches() { return g_launches; }
+
+void record_launch(const ptxkit::detail::Kernel& kernel, const ptxkit::detail::LaunchConfig& c) {
+    g_launches.push_back(std::string(c.op) + " " + kernel.name + " grid " + std::to_string(c.grid.x) + " cluster " +
+                         std::to_string(c.cluster.x) + " block " + std::to_string(c.block.x) + " smem " +
+                         std::to_string(c.dynamic_shared_bytes) + " | " + c.config + " | " + c.shapes);
+}
+
+void bad_launch(const std::string& why) {
+    std::fprintf(stderr, "%s\n", why.c_str());
+    std::_Exit(4);
+}
 std::vector<std::string>& tensor_map_notes() { return g_notes; }
 }  // namespace emu::harness
 
@@ -39,6 +51,11 @@ const DeviceProperties& device_properties(int) { return emu::harness::device(); 
 
 namespace ptxkit::detail {
 bool log_enabled() noexcept { return true; }  // every launch builds its config/shapes text (printed on failure)
+// As in src/runtime/launch.cpp (not linked here): the models set the GEMM's switches.
+bool env_flag(const char* name) noexcept {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+}
 [[noreturn]] void throw_driver_error(CUresult rc, const char* call, std::string_view context) {
     throw Error(Status::internal, std::string(call) + " failed (" + std::to_string(int(rc)) + ") " + std::string(context));
 }

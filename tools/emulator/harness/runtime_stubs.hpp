@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "ptxkit/runtime.hpp"
+#include "runtime/context.hpp"
+#include "runtime/launch.hpp"
 
 namespace emu::harness {
 // An H100 with `sm_count` SMs: what device_properties() answers from now on.
@@ -16,6 +18,10 @@ const ptxkit::DeviceProperties& device();
 void set_max_active_clusters(int clusters);
 // One line per launch_raw (kernel, grid, smem, the launch's config and shapes).
 std::vector<std::string>& launches();
+// Appends the launch's line to launches(); every harness's launch_raw calls it first.
+void record_launch(const ptxkit::detail::Kernel& kernel, const ptxkit::detail::LaunchConfig& c);
+// A launch the kernel could not take: reports it and ends the case's process (exit 4).
+[[noreturn]] void bad_launch(const std::string& why);
 // Tensor-map encodings the stubbed driver accepted but found worth a note.
 std::vector<std::string>& tensor_map_notes();
 }  // namespace emu::harness

@@ -45,31 +45,24 @@ const std::map<std::string, Fn> kKernels = {
 // The kernel's static __shared__ prefix table (513 x i32), which the host
 // budgets next to the dynamic shared memory (moe_grouped_gemm_sm90.cpp).
 constexpr unsigned kStaticShared = (PTXKIT_MOE_GEMM_MAX_EXPERTS + 1) * 4;
-[[noreturn]] void bad_launch(const std::string& why) {
-    std::fprintf(stderr, "%s\n", why.c_str());
-    std::_Exit(4);
-}
 }  // namespace
 
 namespace ptxkit::detail {
 // Runs the grid block after block (no clusters), after checking the launch.
 void launch_raw(ContextState&, const Kernel& kernel, const LaunchConfig& c, CUstream, void** params,
                 const std::size_t* sizes, std::size_t count) {
-    emu::harness::launches().push_back(std::string(c.op) + " " + kernel.name + " grid " + std::to_string(c.grid.x) +
-                                       " cluster " + std::to_string(c.cluster.x) + " block " + std::to_string(c.block.x) +
-                                       " smem " + std::to_string(c.dynamic_shared_bytes) + " | " + c.config + " | " +
-                                       c.shapes);
+    emu::harness::record_launch(kernel, c);
     if (c.grid.y != 1 || c.grid.z != 1 || c.cluster.x > 1 || c.cluster.y > 1 || c.cluster.z > 1 || c.grid.x == 0)
-        bad_launch("unexpected grid/cluster shape: grid " + std::to_string(c.grid.x) + " cluster " +
+        emu::harness::bad_launch("unexpected grid/cluster shape: grid " + std::to_string(c.grid.x) + " cluster " +
                    std::to_string(c.cluster.x));
     if (c.dynamic_shared_bytes + kStaticShared > unsigned(emu::harness::device().shared_memory_per_block_optin))
-        bad_launch("dynamic + static shared memory " + std::to_string(c.dynamic_shared_bytes + kStaticShared) +
+        emu::harness::bad_launch("dynamic + static shared memory " + std::to_string(c.dynamic_shared_bytes + kStaticShared) +
                    " above the opt-in limit");
-    if (kernel.module != "moe.grouped_gemm_sm90") bad_launch("no emulated kernel " + kernel.module + ":" + kernel.name);
+    if (kernel.module != "moe.grouped_gemm_sm90") emu::harness::bad_launch("no emulated kernel " + kernel.module + ":" + kernel.name);
     auto it = kKernels.find(kernel.name);
     if (it == kKernels.end() || count != 3 || sizes[0] != sizeof(CUtensorMap) || sizes[1] != sizeof(CUtensorMap) ||
         sizes[2] != sizeof(Params) || c.block.x != 384)
-        bad_launch("bad sm90 grouped launch of " + kernel.name);
+        emu::harness::bad_launch("bad sm90 grouped launch of " + kernel.name);
     alignas(128) CUtensorMap ta, tb;
     std::memcpy(&ta, params[0], sizeof ta);
     std::memcpy(&tb, params[1], sizeof tb);
