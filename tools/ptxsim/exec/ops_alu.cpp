@@ -473,6 +473,21 @@ void h_clz(Warp& w, const ptx::Instruction& in, LaneMask act) {
         put(w, in.ops[0], l, uint64_t(std::countl_zero(a) - (64 - bits)), 32);
     });
 }
+// bfind{.shiftamt}.type d, a: position of the most significant non-sign bit, 0xffffffff when none.
+void h_bfind(Warp& w, const ptx::Instruction& in, LaneMask act) {
+    const Mods m = mods_of(in);
+    const int bits = width(m.t);
+    for_lanes(act, [&](int l) {
+        uint64_t a = get_u(w, in.ops[1], l, bits);
+        if (is_signed(m.t) && (a >> (bits - 1) & 1)) a = ~a & mask_bits(bits);
+        uint64_t r = 0xffffffffu;
+        if (a != 0) {
+            const int pos = 63 - std::countl_zero(a);
+            r = m.variant == V_hi /* shiftamt */ ? uint64_t(bits - 1 - pos) : uint64_t(pos);
+        }
+        put(w, in.ops[0], l, r, 32);
+    });
+}
 void h_brev(Warp& w, const ptx::Instruction& in, LaneMask act) {
     const int bits = width(mods_of(in).t);
     for_lanes(act, [&](int l) {
@@ -943,6 +958,7 @@ Handler decode_alu(const ptx::Instruction& in) {
         else if (mod == "hi") m.variant = V_hi;
         else if (mod == "wide") m.variant = V_wide;
         else if (mod == "cc") saw_cc = true;
+        else if (b == "bfind" && mod == "shiftamt") m.variant = V_hi;
         else if (b == "setp" || b == "set") {
             const Cmp c = cmp_of(mod);
             if (c != C_none) m.variant = c;
@@ -1007,6 +1023,7 @@ Handler decode_alu(const ptx::Instruction& in) {
     else if (b == "popc") h = h_popc;
     else if (b == "clz") h = h_clz;
     else if (b == "brev") h = h_brev;
+    else if (b == "bfind") h = h_bfind;
     else if (b == "lop3") h = h_lop3;
     else if (b == "prmt") h = h_prmt;
     else if (b == "setp") h = h_setp;

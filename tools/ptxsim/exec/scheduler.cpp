@@ -11,6 +11,8 @@
 #include <bit>
 #include <cstdlib>
 #include <random>
+#include <set>
+#include <cstdio>
 
 #include "exec/internal.hpp"
 #include "exec/profile.hpp"
@@ -118,11 +120,25 @@ bool decode_kernel(LoadedModule& m, std::size_t k) {
 
 namespace {
 
+// PTXSIM_COVERAGE=<file>: every kernel launched, one name per line (once per
+// process), for the coverage list of the simulated suite.
+void record_coverage(const std::string& kernel) {
+    static std::set<std::string> seen;
+    const char* path = std::getenv("PTXSIM_COVERAGE");
+    if (path == nullptr || *path == '\0' || !seen.insert(kernel).second) return;
+    if (FILE* f = std::fopen(path, "a")) {
+        std::fprintf(f, "%s\n", kernel.c_str());
+        std::fclose(f);
+    }
+}
+
 struct Options {
     uint64_t seed = 0;
     bool tma_late = false;
     bool racecheck = true;
     bool initcheck = true;
+    bool profile = false;
+    bool approx_noise = false;
     uint32_t quantum = 256;
 };
 
@@ -130,6 +146,8 @@ Options read_options() {
     Options o;
     if (const char* s = std::getenv("PTXSIM_SEED")) o.seed = std::strtoull(s, nullptr, 10);
     if (const char* s = std::getenv("PTXSIM_TMA")) o.tma_late = std::string(s) == "late";
+    if (const char* s = std::getenv("PTXSIM_PROFILE")) o.profile = *s != '\0';
+    if (const char* s = std::getenv("PTXSIM_APPROX_NOISE")) o.approx_noise = *s != '\0' && *s != '0';
     if (const char* s = std::getenv("PTXSIM_CHECKS")) {
         const std::string v = s;
         if (v.find("norace") != std::string::npos) o.racecheck = false;
@@ -365,6 +383,8 @@ LaunchResult run_launch(const LaunchConfig& config, const DeviceModel& device) {
     L.tma_late = opt.tma_late;
     L.racecheck = opt.racecheck;
     L.initcheck = opt.initcheck;
+    L.profile = opt.profile;
+    L.approx_noise = opt.approx_noise;
     Stats stats(*L.fn);
     L.stats = &stats;
     // Symbol addresses: shared offsets, local offsets, or module globals' generic addresses.
@@ -411,6 +431,7 @@ LaunchResult run_launch(const LaunchConfig& config, const DeviceModel& device) {
     }
     stats.instructions = runner.executed();
     record_stats(stats, L);
+    record_coverage(L.fn->name);
     return result;
 }
 
