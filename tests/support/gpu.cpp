@@ -1,5 +1,6 @@
 #include "support/gpu.hpp"
 
+#include <string_view>
 #include <utility>
 
 #include "ptxkit/runtime.hpp"
@@ -13,6 +14,18 @@ std::string gpu_unavailable_reason() {
 }
 
 void use_primary_context(int ordinal) { PTXKIT_CU(cuCtxSetCurrent, detail::primary_context(ordinal)); }
+
+bool on_simulator() {
+    static const bool simulated = [] {
+        if (!ptxkit::driver_available()) return false;
+        CUdevice dev = 0;
+        char name[256] = {};
+        if (detail::driver().cuDeviceGet(&dev, 0) != CUDA_SUCCESS) return false;
+        if (detail::driver().cuDeviceGetName(name, sizeof name, dev) != CUDA_SUCCESS) return false;
+        return std::string_view(name).rfind("ptxsim", 0) == 0;
+    }();
+    return simulated;
+}
 
 DeviceBuffer::DeviceBuffer(std::size_t bytes) : bytes_(bytes) {
     if (bytes > 0) PTXKIT_CU(cuMemAlloc, &ptr_, bytes);

@@ -18,6 +18,16 @@ std::string gpu_unavailable_reason();
 // Makes device 0's primary context current (the one the runtime and PyTorch use).
 void use_primary_context(int ordinal = 0);
 
+// True when the driver is ptxsim, the software GPU (tools/ptxsim): its device
+// name starts with "ptxsim". The one switch the tests read to pick a smaller
+// shape of the same kind where a full-size case would take minutes on a CPU.
+bool on_simulator();
+// `full` on a GPU, `simulated` on the software GPU.
+template <class T>
+T sim_or(T full, T simulated) {
+    return on_simulator() ? simulated : full;
+}
+
 class DeviceBuffer {
 public:
     DeviceBuffer() = default;

@@ -33,7 +33,7 @@ struct Launch;
 // A kernel failure: stops the launch; the driver reports it as a sticky error.
 // what() is the full report (check, kernel, block, thread, PTX line, source).
 struct KernelFault : std::runtime_error {
-    KernelFault(CUresult status, const std::string& what) : std::runtime_error(what), status(status) {}
+    KernelFault(CUresult code, const std::string& what) : std::runtime_error(what), status(code) {}
     CUresult status;
 };
 

@@ -6,6 +6,7 @@
 // instruction's type. The decoder packs the modifiers into Instruction::aux.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
