@@ -91,13 +91,15 @@ struct AsyncCtaState {
     // its wait, TMA / bulk loads before they land). Empty until first used.
     std::vector<uint16_t> pending_writes;
     // The generic-to-async proxy rule (ISA 9.7.12.4 "fence.proxy"): per window
-    // byte, 1 + the thread of the last generic-proxy write (0: none / async
-    // write) and that write's number in wseq; per thread, wseq at its last
-    // fence.proxy.async. Filled only through note_generic_shared_write.
-    std::vector<uint32_t> wr_thread;
-    std::vector<uint64_t> wr_seq;
-    std::vector<uint64_t> fenced_seq;
-    uint64_t wseq = 0;
+    // byte, 1 + the thread of the last generic-proxy write (0: none) and that
+    // write's number in wseq; per thread, wseq at its last fence.proxy.async.
+    // Filled only through note_generic_shared_write, and only for kernels
+    // with async-proxy readers (bulk / TMA stores, wgmma).
+    std::vector<uint16_t> wr_thread;
+    std::vector<uint32_t> wr_seq;
+    std::vector<uint32_t> fenced_seq;
+    uint32_t wseq = 0;
+    int8_t track_proxy = -1;   // -1: not decided yet for this CTA's kernel
     uint64_t bulk_stores_open = 0;  // stores issued and not yet completed by a wait_group (all lanes)
 };
 
@@ -125,6 +127,7 @@ struct AsyncClusterState {
     std::vector<ClockArray> vc_cur, vc_done;  // per CTA rank (clocks are per CTA)
     std::vector<PendingLoad> loads;
     uint64_t rng = 0;
+    uint64_t last_progress = ~0ull;  // Launch::progress at the previous async_progress call
 };
 
 // ---- queries for other families ----
@@ -142,5 +145,7 @@ void note_generic_shared_write(Cta& c, uint32_t thread, uint32_t addr, uint32_t 
 // written through the generic proxy by a thread without a later
 // fence.proxy.async: for async-proxy readers (TMA store sources, wgmma operands).
 void check_async_proxy_read(Cta& c, uint32_t addr, uint32_t bytes, const char* what);
+// The same with the reading instruction's context (fault(w, lane, ...)).
+void check_async_proxy_read(const Warp& w, int lane, uint32_t addr, uint32_t bytes, const char* what);
 
 }  // namespace ptxsim::exec

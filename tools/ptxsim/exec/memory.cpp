@@ -72,6 +72,11 @@ void shared_read(Warp& w, int lane, uint32_t addr, void* dst, uint32_t bytes, ui
                       fmt::format("read of never-written shared memory: byte 0x{:x} ({}-byte access at 0x{:x})",
                                   addr + i, bytes, addr));
     }
+    if (unit == Unit::Thread && async_write_pending(c, addr, bytes))
+        fault(w, lane, Check::racecheck, CUDA_ERROR_LAUNCH_FAILED,
+              fmt::format("read of shared bytes [0x{:x}, +{}) that a cp.async or TMA load has not written yet (no "
+                          "wait for its completion)",
+                          addr, bytes));
     if (L.racecheck && unit == Unit::Thread) {
         const uint32_t s = stamp(w);
         for (uint32_t i = 0; i < bytes; ++i) {
@@ -88,6 +93,18 @@ void shared_write(Warp& w, int lane, uint32_t addr, const void* src, uint32_t by
     const Launch& L = *c.launch;
     check_align(w, lane, addr, align, "shared");
     check_shared_range(w, lane, addr, bytes, "write");
+    if (unit == Unit::Thread) {
+        if (async_write_pending(c, addr, bytes))
+            fault(w, lane, Check::racecheck, CUDA_ERROR_LAUNCH_FAILED,
+                  fmt::format("write to shared bytes [0x{:x}, +{}) that a pending cp.async or TMA load will also "
+                              "write",
+                              addr, bytes));
+        if (is_live_mbarrier(c, addr, bytes))
+            fault(w, lane, Check::synccheck, CUDA_ERROR_LAUNCH_FAILED,
+                  fmt::format("ordinary store to shared bytes [0x{:x}, +{}) that hold a live mbarrier object", addr,
+                              bytes));
+        note_generic_shared_write(c, w.thread(lane), addr, bytes);
+    }
     if (L.racecheck) {
         const uint32_t s = unit == Unit::Thread ? stamp(w) : 0;
         for (uint32_t i = 0; i < bytes; ++i) {

@@ -778,7 +778,7 @@ void h_bulk_load(Warp& w, const Instruction& in, LaneMask active) {
                 fault(w, lane, Check::memcheck, CUDA_ERROR_MISALIGNED_ADDRESS,
                       fmt::format("{}: shared source 0x{:x} not 16-byte aligned", what, src));
             check_shared_range(w, lane, src, size, "cp.async.bulk source");
-            check_async_proxy_read(*w.cta, src, size, what);
+            check_async_proxy_read(w, lane, src, size, what);
             shared_read_cta(*w.cta, src, data.data(), size, Unit::Bulk, what);
         } else {
             const uint64_t src = effective_address(w, in.ops[1], lane);
@@ -832,7 +832,7 @@ void h_tma_store(Warp& w, const Instruction& in, LaneMask active) {
                 const uint32_t ilo = std::max(k, lo * g.esize), ihi = std::min(k + 16, hi * g.esize);
                 std::memcpy(s.snap.data() + first + k, cta.smem.data() + a, 16);
                 if (ihi > ilo) {
-                    check_async_proxy_read(cta, a + (ilo - k), ihi - ilo, what);
+                    check_async_proxy_read(w, lane, a + (ilo - k), ihi - ilo, what);
                     shared_read_cta(cta, a + (ilo - k), s.snap.data() + first + ilo, ihi - ilo, Unit::Bulk, what);
                 }
             }
@@ -861,7 +861,7 @@ void h_bulk_store(Warp& w, const Instruction& in, LaneMask active) {
                   fmt::format("{}: addresses 0x{:x} (global) / 0x{:x} (shared) not 16-byte aligned", what, dst, src));
         check_shared_range(w, lane, src, size, "cp.async.bulk source");
         check_global_range(w, lane, dst, size, "cp.async.bulk destination");
-        check_async_proxy_read(*w.cta, src, size, what);
+        check_async_proxy_read(w, lane, src, size, what);
         BulkStore s;
         s.cta = w.cta;
         s.saddr.resize(size);
@@ -1071,32 +1071,75 @@ bool async_write_pending(const Cta& c, uint32_t addr, uint32_t bytes) {
         if (p[addr + i]) return true;
     return false;
 }
+namespace {
+// Whether a kernel reads shared memory through the async proxy at all (bulk /
+// TMA stores and bulk shared::cta sources, wgmma): only then are generic
+// writes tracked. Cached per function.
+bool kernel_has_async_proxy_reads(const ptx::Function* fn) {
+    struct Key { const ptx::Function* fn; const void* insts; std::size_t n; bool v; };
+    static thread_local std::vector<Key> cache;
+    if (!fn) return true;
+    for (const Key& k : cache)
+        if (k.fn == fn && k.insts == fn->insts.data() && k.n == fn->insts.size()) return k.v;
+    bool v = false;
+    for (const ptx::Instruction& in : fn->insts) {
+        if (in.base == "wgmma" || (in.base == "cp" && in.mods.size() > 3 && in.mods[0] == "async" &&
+                                   in.mods[1] == "bulk" && std::find(in.mods.begin(), in.mods.end(), "shared::cta") !=
+                                                               in.mods.end())) {
+            v = true;
+            break;
+        }
+    }
+    if (cache.size() > 64) cache.clear();
+    cache.push_back({fn, fn->insts.data(), fn->insts.size(), v});
+    return v;
+}
+// The first byte of [addr, addr + bytes) that breaks the proxy rule, and its writer thread.
+bool proxy_violation(const Cta& c, uint32_t addr, uint32_t bytes, uint32_t* byte, uint32_t* thread) {
+    const AsyncCtaState& s = c.async;
+    if (s.wr_thread.empty()) return false;
+    for (uint32_t i = 0; i < bytes && addr + i < s.wr_thread.size(); ++i) {
+        const uint32_t t = s.wr_thread[addr + i];
+        if (t == 0) continue;
+        const uint32_t fenced = t - 1 < s.fenced_seq.size() ? s.fenced_seq[t - 1] : 0;
+        if (fenced < s.wr_seq[addr + i]) {
+            *byte = addr + i;
+            *thread = t - 1;
+            return true;
+        }
+    }
+    return false;
+}
+std::string proxy_message(const char* what, uint32_t byte, uint32_t thread) {
+    return fmt::format("{}: shared byte 0x{:x} was written by thread {} through the generic proxy (st.shared, "
+                       "stmatrix) and is read by the async proxy without a fence.proxy.async of that thread in "
+                       "between",
+                       what, byte, thread);
+}
+}  // namespace
+
+void check_async_proxy_read(const Warp& w, int lane, uint32_t addr, uint32_t bytes, const char* what) {
+    uint32_t b = 0, t = 0;
+    if (proxy_violation(*w.cta, addr, bytes, &b, &t))
+        fault(w, lane, Check::rule, CUDA_ERROR_LAUNCH_FAILED, proxy_message(what, b, t));
+}
 void note_generic_shared_write(Cta& c, uint32_t thread, uint32_t addr, uint32_t bytes) {
     AsyncCtaState& s = c.async;
+    if (s.track_proxy < 0) s.track_proxy = kernel_has_async_proxy_reads(c.launch ? c.launch->fn : nullptr) ? 1 : 0;
+    if (!s.track_proxy) return;
     if (s.wr_thread.size() != c.smem.size()) {
         s.wr_thread.assign(c.smem.size(), 0);
         s.wr_seq.assign(c.smem.size(), 0);
     }
-    const uint64_t seq = ++s.wseq;
+    const uint32_t seq = ++s.wseq;
     for (uint32_t i = 0; i < bytes && addr + i < s.wr_thread.size(); ++i) {
-        s.wr_thread[addr + i] = thread + 1;
+        s.wr_thread[addr + i] = uint16_t(thread + 1);
         s.wr_seq[addr + i] = seq;
     }
 }
 void check_async_proxy_read(Cta& c, uint32_t addr, uint32_t bytes, const char* what) {
-    const AsyncCtaState& s = c.async;
-    if (s.wr_thread.empty()) return;
-    for (uint32_t i = 0; i < bytes && addr + i < s.wr_thread.size(); ++i) {
-        const uint32_t t = s.wr_thread[addr + i];
-        if (t == 0) continue;
-        const uint64_t fenced = t - 1 < s.fenced_seq.size() ? s.fenced_seq[t - 1] : 0;
-        if (fenced < s.wr_seq[addr + i])
-            fault_cta(c, Check::rule, CUDA_ERROR_LAUNCH_FAILED,
-                      fmt::format("{}: shared byte 0x{:x} was written by thread {} through the generic proxy (st.shared, "
-                                  "stmatrix) and is read by the async proxy without a fence.proxy.async of that "
-                                  "thread in between",
-                                  what, addr + i, t - 1));
-    }
+    uint32_t b = 0, t = 0;
+    if (proxy_violation(c, addr, bytes, &b, &t)) fault_cta(c, Check::rule, CUDA_ERROR_LAUNCH_FAILED, proxy_message(what, b, t));
 }
 
 // ---------------------------------------------------------------- progress and hooks
@@ -1107,7 +1150,12 @@ bool async_progress(Cluster& cl, bool force) {
     // cluster can progress otherwise, and at random rounds (PTXSIM_SEED). One
     // lands per call: the oldest without a seed, else a random one of those in
     // flight (TMA loads complete in any order).
-    if (s.loads.empty() || !force) return any;
+    // A round in which nothing changed state (Launch::progress unchanged since
+    // the previous call: the warps only spin on failed waits, e.g. a
+    // try_wait loop whose branch the scheduler counts as work) counts as forced.
+    const bool stalled = cl.launch->progress == s.last_progress;
+    s.last_progress = cl.launch->progress;
+    if (s.loads.empty() || !(force || stalled)) return any;
     std::size_t k = 0;
     if (cl.launch->seed) {
         if (s.rng == 0)
@@ -1118,12 +1166,12 @@ bool async_progress(Cluster& cl, bool force) {
     PendingLoad L = std::move(s.loads[k]);
     s.loads.erase(s.loads.begin() + std::ptrdiff_t(k));
     land(cl, L);
+    s.last_progress = cl.launch->progress;
     return true;
 }
 
 void async_cta_start(Cta& c) {
-    c.async = AsyncCtaState{};
-    c.async.pending_writes.assign(c.smem.size(), 0);
+    c.async = AsyncCtaState{};  // pending_writes and the proxy tables are allocated on first use
     for (Warp& w : c.warps) w.async = AsyncWarpState{};
     if (c.cluster && c.rank == 0) c.cluster->async = AsyncClusterState{};
 }

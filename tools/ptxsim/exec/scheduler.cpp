@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <bit>
 #include <cstdlib>
 #include <random>
@@ -140,12 +141,14 @@ struct Options {
     bool profile = false;
     bool approx_noise = false;
     uint32_t quantum = 256;
+    uint32_t timeout_s = 600;
 };
 
 Options read_options() {
     Options o;
     if (const char* s = std::getenv("PTXSIM_SEED")) o.seed = std::strtoull(s, nullptr, 10);
     if (const char* s = std::getenv("PTXSIM_TMA")) o.tma_late = std::string(s) == "late";
+    if (const char* s = std::getenv("PTXSIM_TIMEOUT")) o.timeout_s = uint32_t(std::strtoul(s, nullptr, 10));
     if (const char* s = std::getenv("PTXSIM_PROFILE")) o.profile = *s != '\0';
     if (const char* s = std::getenv("PTXSIM_APPROX_NOISE")) o.approx_noise = *s != '\0' && *s != '0';
     if (const char* s = std::getenv("PTXSIM_CHECKS")) {
@@ -159,7 +162,9 @@ Options read_options() {
 
 class Runner {
 public:
-    Runner(Launch& L, const DecodedKernel& d, const Options& o) : L_(L), d_(d), opt_(o), rng_(o.seed) {}
+    Runner(Launch& L, const DecodedKernel& d, const Options& o)
+        : L_(L), d_(d), opt_(o), rng_(o.seed),
+          deadline_(std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_s)) {}
 
     void run_cluster(Cluster& cl) {
         std::vector<Warp*> warps;
@@ -168,7 +173,11 @@ public:
             for (Warp& w : c->warps) warps.push_back(&w);
         }
         int idle_rounds = 0;
-        for (;;) {
+        for (uint64_t round = 1;; ++round) {
+            // A watchdog for loops that spin without a wait instruction (a
+            // flag polled with ld.volatile, say): PTXSIM_TIMEOUT seconds a launch.
+            if (round % 256 == 0 && std::chrono::steady_clock::now() > deadline_)
+                deadlock(cl, fmt::format("the launch ran longer than PTXSIM_TIMEOUT={} s", opt_.timeout_s));
             if (opt_.seed) std::shuffle(warps.begin(), warps.end(), rng_);
             bool all_exited = true, any_real = false;
             const uint64_t before = L_.progress;
@@ -185,7 +194,7 @@ public:
                 idle_rounds = 0;
                 continue;
             }
-            if (++idle_rounds > 4) deadlock(cl);
+            if (++idle_rounds > 4) deadlock(cl, "no warp of the cluster can make progress");
         }
         for (Cta* c : cl.ctas) {
             for (Warp& w : c->warps) mma_warp_finish(w);
@@ -202,6 +211,7 @@ private:
         const auto& insts = L_.fn->insts;
         bool real = false;
         w.yield = false;
+        const uint64_t progress_before = L_.progress;
         while (budget-- > 0) {
             // The group: the runnable lanes with the lowest pc.
             uint32_t pc = UINT32_MAX;
@@ -269,14 +279,16 @@ private:
             if (exec) d_.handlers[pc](w, in, exec);
             for (LaneMask m = group & ~t_branched; m; m &= m - 1) ++w.pc[std::size_t(std::countr_zero(m))];
             ++executed_;
-            if (w.yield) return real;
+            // A quantum that ends spinning on a failed wait did work only if
+            // it changed some state on the way (a store, an arrival).
+            if (w.yield) return L_.progress != progress_before;
             real = true;
         }
         return real;
     }
 
-    [[noreturn]] void deadlock(Cluster& cl) {
-        std::string report = "deadlock: no warp of the cluster can make progress";
+    [[noreturn]] void deadlock(Cluster& cl, const std::string& why) {
+        std::string report = why;
         for (Cta* c : cl.ctas) {
             report += fmt::format("\n  block ({},{},{}):", c->ctaid[0], c->ctaid[1], c->ctaid[2]);
             for (Warp& w : c->warps) {
@@ -302,6 +314,7 @@ private:
     const DecodedKernel& d_;
     Options opt_;
     std::mt19937_64 rng_;
+    std::chrono::steady_clock::time_point deadline_;
     uint64_t executed_ = 0;
 };
 
