@@ -268,13 +268,15 @@ __device__ __forceinline__ void decode_split(const ptxkit_attention_decode_param
         }
     };
 
-    // ---- Q tile [ROWS][D], its own commit group; padding rows zero-filled. ----
-    if (n_blocks > 0) {
+    // ---- Q tile [ROWS][D], its own commit group; padding rows zero-filled.
+    // A split with no keys copies nothing but still zero-fills the tile: its
+    // Q fragments are loaded below whatever the split holds. ----
+    {
         const uint16_t* const q_base = static_cast<const uint16_t*>(p.q) + int64_t(b) * p.q_batch_stride;
 #pragma unroll
         for (int i = 0; i < C::Q_CHUNKS; ++i) {
             const int rl = kv_row0 + i * C::KV_ROW_STEP;  // the K/V copy mapping
-            const bool ok = rl < rows_here;
+            const bool ok = n_blocks > 0 && rl < rows_here;
             const uint16_t* src = q_base;
             if (ok) {
                 const int r = row0 + rl;

@@ -151,6 +151,7 @@ struct Launch {
     bool initcheck = true;
     bool profile = false;              // PTXSIM_PROFILE set: count bank conflicts and sectors
     bool approx_noise = false;         // PTXSIM_APPROX_NOISE=1: .approx results off by the ISA's maximum error
+    int8_t async_proxy_reads = -1;     // the kernel reads shared memory through the async proxy (-1: not yet known)
 };
 // Lanes of a mask, lowest first.
 template <class F>

@@ -65,6 +65,11 @@ void shared_read(Warp& w, int lane, uint32_t addr, void* dst, uint32_t bytes, ui
     const Launch& L = *c.launch;
     check_align(w, lane, addr, align, "shared");
     check_shared_range(w, lane, addr, bytes, "read");
+    if (unit == Unit::Thread && async_write_pending(c, addr, bytes))
+        fault(w, lane, Check::racecheck, CUDA_ERROR_LAUNCH_FAILED,
+              fmt::format("read of shared bytes [0x{:x}, +{}) that a cp.async or TMA load has not written yet (no "
+                          "wait for its completion)",
+                          addr, bytes));
     if (L.initcheck) {
         for (uint32_t i = 0; i < bytes; ++i)
             if (!c.smem_init[addr + i])
@@ -72,11 +77,6 @@ void shared_read(Warp& w, int lane, uint32_t addr, void* dst, uint32_t bytes, ui
                       fmt::format("read of never-written shared memory: byte 0x{:x} ({}-byte access at 0x{:x})",
                                   addr + i, bytes, addr));
     }
-    if (unit == Unit::Thread && async_write_pending(c, addr, bytes))
-        fault(w, lane, Check::racecheck, CUDA_ERROR_LAUNCH_FAILED,
-              fmt::format("read of shared bytes [0x{:x}, +{}) that a cp.async or TMA load has not written yet (no "
-                          "wait for its completion)",
-                          addr, bytes));
     if (L.racecheck && unit == Unit::Thread) {
         const uint32_t s = stamp(w);
         for (uint32_t i = 0; i < bytes; ++i) {
@@ -179,6 +179,7 @@ void check_global_range(const Warp& w, int lane, uint64_t addr, uint64_t bytes, 
     const Allocation* a = allocations().find(addr, bytes);
     if (a == nullptr) {
         const Allocation* near = allocations().find(addr, 1);
+        if (near == nullptr && addr > 0) near = allocations().find(addr - 1, 1);  // starts just past an end
         fault(w, lane, Check::memcheck, CUDA_ERROR_ILLEGAL_ADDRESS,
               near ? fmt::format("out-of-bounds global {} of {} bytes at 0x{:x}: runs past the end of {} ([0x{:x}, "
                                  "+{}))",

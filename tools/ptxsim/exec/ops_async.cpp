@@ -1076,23 +1076,14 @@ namespace {
 // TMA stores and bulk shared::cta sources, wgmma): only then are generic
 // writes tracked. Cached per function.
 bool kernel_has_async_proxy_reads(const ptx::Function* fn) {
-    struct Key { const ptx::Function* fn; const void* insts; std::size_t n; bool v; };
-    static thread_local std::vector<Key> cache;
     if (!fn) return true;
-    for (const Key& k : cache)
-        if (k.fn == fn && k.insts == fn->insts.data() && k.n == fn->insts.size()) return k.v;
-    bool v = false;
     for (const ptx::Instruction& in : fn->insts) {
         if (in.base == "wgmma" || (in.base == "cp" && in.mods.size() > 3 && in.mods[0] == "async" &&
                                    in.mods[1] == "bulk" && std::find(in.mods.begin(), in.mods.end(), "shared::cta") !=
-                                                               in.mods.end())) {
-            v = true;
-            break;
-        }
+                                                               in.mods.end()))
+            return true;
     }
-    if (cache.size() > 64) cache.clear();
-    cache.push_back({fn, fn->insts.data(), fn->insts.size(), v});
-    return v;
+    return false;
 }
 // The first byte of [addr, addr + bytes) that breaks the proxy rule, and its writer thread.
 bool proxy_violation(const Cta& c, uint32_t addr, uint32_t bytes, uint32_t* byte, uint32_t* thread) {
@@ -1125,7 +1116,12 @@ void check_async_proxy_read(const Warp& w, int lane, uint32_t addr, uint32_t byt
 }
 void note_generic_shared_write(Cta& c, uint32_t thread, uint32_t addr, uint32_t bytes) {
     AsyncCtaState& s = c.async;
-    if (s.track_proxy < 0) s.track_proxy = kernel_has_async_proxy_reads(c.launch ? c.launch->fn : nullptr) ? 1 : 0;
+    if (s.track_proxy < 0) {
+        // Decided once per launch (the scan is over the whole kernel), then per CTA from it.
+        Launch* L = c.launch;
+        if (L && L->async_proxy_reads < 0) L->async_proxy_reads = kernel_has_async_proxy_reads(L->fn) ? 1 : 0;
+        s.track_proxy = L ? L->async_proxy_reads : 1;
+    }
     if (!s.track_proxy) return;
     if (s.wr_thread.size() != c.smem.size()) {
         s.wr_thread.assign(c.smem.size(), 0);

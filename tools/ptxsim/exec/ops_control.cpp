@@ -268,7 +268,7 @@ bool has_mod(const ptx::Instruction& in, const char* m) {
 bool is_collective(const ptx::Instruction& in) {
     const std::string& b = in.base;
     if (b == "shfl" || b == "vote" || b == "match" || b == "elect" || b == "redux") return has_mod(in, "sync");
-    if (b == "bar") return in.mods.empty() || in.mods[0] != "warp" ? true : true;  // bar.* is .aligned; bar.warp.sync
+    if (b == "bar") return true;  // bar.* is .aligned; bar.warp.sync names its lanes
     if (b == "barrier") return has_mod(in, "aligned");
     if (b == "mma" || b == "ldmatrix" || b == "stmatrix" || b == "wgmma" || b == "setmaxnreg") return true;
     return false;
@@ -279,6 +279,8 @@ LaneMask collective_lanes(const Warp& w, const ptx::Instruction& in, int first_l
     if (b == "shfl" || b == "vote" || b == "match" || b == "elect" || b == "redux")
         return uint32_t(src_bits(w, in.ops.back(), first_lane));
     if (b == "bar" && !in.mods.empty() && in.mods[0] == "warp") return uint32_t(src_bits(w, in.ops[0], first_lane));
+    // A CTA barrier waits for the warp's threads that have not exited (ISA 9.7.13.1).
+    if (b == "bar" || b == "barrier") return w.live();
     return w.valid;
 }
 

@@ -447,6 +447,9 @@ void load_operand(Warp& w, MmaWarpState& L, WgmmaGroup& grp, uint64_t desc, bool
     auto chunk = [&](int mn, int k, uint8_t (&buf)[16]) {
         const uint32_t a = chunk_addr(desc, mn_major, mn, k);
         check_shared_range(w, 0, a, 16, what);
+        // wgmma reads its operands through the async proxy (ISA 9.7.15.4):
+        // generic-proxy writes need a fence.proxy.async in between.
+        check_async_proxy_read(w, 0, a, 16, what);
         shared_read(w, 0, a, buf, 16, 16, Unit::Wgmma);
         grp.chunk_addr.push_back(a);
         std::array<uint8_t, 16> v;

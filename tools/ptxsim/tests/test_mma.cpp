@@ -1062,6 +1062,7 @@ $Lfill:
     add.s32 %r3, %r3, 128;
     bra $Lfill;
 $Ldone:
+    fence.proxy.async.shared::cta;
     bar.sync 0;
     cvt.u64.u32 %rd1, %r2;
     shr.u64 %rd2, %rd1, 4;
