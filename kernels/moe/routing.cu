@@ -36,8 +36,16 @@ struct Elem<float> {
         return __uint_as_float(w[i]);
     }
 };
-struct Bf16Tag {};
-struct F16Tag {};
+// 16-bit element types by their bits: the tags are the element type of the
+// row pointers, so they must be 2 bytes wide (an empty tag struct is 1 byte,
+// and `row + e` would step bytes, not elements).
+struct Bf16Tag {
+    uint16_t bits;
+};
+struct F16Tag {
+    uint16_t bits;
+};
+static_assert(sizeof(Bf16Tag) == 2 && sizeof(F16Tag) == 2, "row + e must step 16-bit elements");
 template <>
 struct Elem<Bf16Tag> {
     static __device__ __forceinline__ float load(const Bf16Tag* p) {

@@ -174,7 +174,7 @@ uint64_t effective_address(const Warp& w, const ptx::Operand& op, int lane);
 
 // ---- memory (memory.cpp) ----
 // Who accesses: a lane of a warp, or an async unit acting for a warp.
-enum class Unit : uint8_t { Thread, Tma, Bulk, Wgmma, CpAsync };
+enum class Unit : uint8_t { Thread, Tma, Bulk, Wgmma, CpAsync, Atomic };
 // Shared::cta access by `w`'s `lane` at window offset `addr`: checks bounds
 // (the reserved first KB and past the window are faults), alignment to
 // `align`, initcheck on reads, and racecheck; then copies.

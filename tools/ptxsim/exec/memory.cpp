@@ -93,7 +93,7 @@ void shared_write(Warp& w, int lane, uint32_t addr, const void* src, uint32_t by
     const Launch& L = *c.launch;
     check_align(w, lane, addr, align, "shared");
     check_shared_range(w, lane, addr, bytes, "write");
-    if (unit == Unit::Thread) {
+    if (unit == Unit::Thread || unit == Unit::Atomic) {
         if (async_write_pending(c, addr, bytes))
             fault(w, lane, Check::racecheck, CUDA_ERROR_LAUNCH_FAILED,
                   fmt::format("write to shared bytes [0x{:x}, +{}) that a pending cp.async or TMA load will also "
@@ -105,7 +105,7 @@ void shared_write(Warp& w, int lane, uint32_t addr, const void* src, uint32_t by
                               bytes));
         note_generic_shared_write(c, w.thread(lane), addr, bytes);
     }
-    if (L.racecheck) {
+    if (L.racecheck && unit != Unit::Atomic) {
         const uint32_t s = unit == Unit::Thread ? stamp(w) : 0;
         for (uint32_t i = 0; i < bytes; ++i) {
             if (unit == Unit::Thread) {

@@ -60,11 +60,18 @@ float round_pair(double s, double err, Round r) {
     return f;
 }
 
+// An exact zero sum is +0 in every mode but round-toward-negative, where it
+// is -0 unless both addends are +0 (IEEE 754 6.3).
+float zero_sign(float res, float x, float y, Round r) {
+    if (res != 0.0f || r != Round::rm) return res;
+    return (x == 0.0f && y == 0.0f && !std::signbit(x) && !std::signbit(y)) ? 0.0f : -0.0f;
+}
+
 float add_f32(float a, float b, Round r) {
     if (r == Round::rn || r == Round::none) return a + b;
     double s, e;
     two_sum(a, b, s, e);  // a + b of two floats is exact in double but for huge exponent gaps
-    return round_pair(s, e, r);
+    return zero_sign(round_pair(s, e, r), a, b, r);
 }
 float mul_f32(float a, float b, Round r) {
     if (r == Round::rn || r == Round::none) return a * b;
@@ -73,8 +80,9 @@ float mul_f32(float a, float b, Round r) {
 float fma_f32(float a, float b, float c, Round r) {
     if (r == Round::rn || r == Round::none) return std::fma(a, b, c);
     double s, e;
-    two_sum(static_cast<double>(a) * b, c, s, e);
-    return round_pair(s, e, r);
+    const double p = static_cast<double>(a) * b;
+    two_sum(p, c, s, e);
+    return zero_sign(round_pair(s, e, r), static_cast<float>(p), c, r);
 }
 float div_f32(float a, float b, Round r) {
     if (r == Round::rn || r == Round::none) return a / b;

@@ -427,6 +427,8 @@ void h_shf(Warp& w, const ptx::Instruction& in, LaneMask act) {  // shf.{l,r}.{w
         put(w, in.ops[0], l, r, 32);
     });
 }
+// bfe (ISA 9.7.1.19): d[i] = (i < len && pos + i <= msb) ? a[pos + i] : sbit,
+// sbit = a[min(pos + len - 1, msb)] for signed types (0 when len is 0), 0 for unsigned.
 void h_bfe(Warp& w, const ptx::Instruction& in, LaneMask act) {
     const Mods m = mods_of(in);
     const int bits = width(m.t);
@@ -434,18 +436,12 @@ void h_bfe(Warp& w, const ptx::Instruction& in, LaneMask act) {
     for_lanes(act, [&](int l) {
         const uint64_t a = get_u(w, in.ops[1], l, bits);
         const uint32_t pos = uint32_t(src_bits(w, in.ops[2], l)) & 0xff, len = uint32_t(src_bits(w, in.ops[3], l)) & 0xff;
+        const uint32_t msb = uint32_t(bits) - 1;
+        const bool sbit = sgn && len > 0 && ((a >> std::min(pos + len - 1, msb)) & 1);
         uint64_t r = 0;
-        if (len > 0) {
-            const uint64_t shifted = pos >= uint32_t(bits) ? (sgn && (a >> (bits - 1) & 1) ? ~0ull : 0) : a >> pos;
-            const uint32_t L = std::min<uint32_t>(len, uint32_t(bits));
-            r = shifted & mask_bits(int(L));
-            if (sgn) {
-                const uint32_t sbit_pos = std::min<uint32_t>(pos + len - 1, uint32_t(bits) - 1);
-                const bool sbit = (a >> sbit_pos) & 1;
-                if (sbit) r |= ~mask_bits(int(L));
-            }
-        } else if (sgn) {
-            r = 0;
+        for (uint32_t i = 0; i < uint32_t(bits); ++i) {
+            const bool bit = (i < len && pos + i <= msb) ? ((a >> (pos + i)) & 1) : sbit;
+            r |= uint64_t(bit) << i;
         }
         put(w, in.ops[0], l, r, bits);
     });
@@ -542,14 +538,14 @@ void h_prmt(Warp& w, const ptx::Instruction& in, LaneMask act) {  // default mod
                 r = v * 0x01010101u;
                 break;
             }
-            case 4: {  // ecl
-                const uint32_t s = c & 3;
-                for (uint32_t i = 0; i < 4; ++i) r |= byte(i < s ? i : s) << (8 * i);
-                break;
-            }
-            case 5: {  // ecr
+            case 4: {  // ecl: edge clamp left (3210, 3211, 3222, 3333)
                 const uint32_t s = c & 3;
                 for (uint32_t i = 0; i < 4; ++i) r |= byte(i > s ? i : s) << (8 * i);
+                break;
+            }
+            case 5: {  // ecr: edge clamp right (0000, 1110, 2210, 3210)
+                const uint32_t s = c & 3;
+                for (uint32_t i = 0; i < 4; ++i) r |= byte(i < s ? i : s) << (8 * i);
                 break;
             }
             default: {  // rc16
@@ -716,15 +712,15 @@ void h_math(Warp& w, const ptx::Instruction& in, LaneMask act) {
         switch (Math(m.variant)) {
             case M_rcp: r = m.approx ? noise(w, a, 1.0f / a, 0x1p-23) : num::rcp_f32(a, m.rnd); break;
             case M_sqrt: r = m.approx ? noise(w, a, std::sqrt(a), 0x1p-23) : num::sqrt_f32(a, m.rnd); break;
-            case M_rsqrt: r = noise(w, a, float(1.0 / std::sqrt(double(a))), 0x1p-22); break;
-            case M_ex2: r = noise(w, a, std::exp2(a), 0x1p-22); break;
+            case M_rsqrt: r = noise(w, a, float(1.0 / std::sqrt(double(a))), 0x1p-24); break;
+            case M_ex2: r = noise(w, a, std::exp2(a), 0x1p-24); break;  // 2 ulp at most
             case M_lg2: {
                 r = std::log2(a);
-                if (w.cta->launch->approx_noise && std::isfinite(r)) r += (noise(w, a, 1.0f, 1.0) - 1.0f) * 0x1p-22f;
+                if (w.cta->launch->approx_noise && std::isfinite(r)) r += (noise(w, a, 1.0f, 1.0) - 1.0f) * 0x1p-23f;
                 break;
             }
-            case M_sin: r = noise(w, a, std::sin(a), 0x1p-20); break;
-            case M_cos: r = noise(w, a, std::cos(a), 0x1p-20); break;
+            case M_sin: r = std::sin(a) + (noise(w, a, 1.0f, 1.0) - 1.0f) * 0x1p-21f; break;  // absolute 2^-20.5
+            case M_cos: r = std::cos(a) + (noise(w, a, 1.0f, 1.0) - 1.0f) * 0x1p-21f; break;
             case M_tanh: r = noise(w, a, std::tanh(a), 0x1p-11); break;
         }
         put_f32(w, in.ops[0], l, fout32(r, m));
@@ -733,15 +729,19 @@ void h_math(Warp& w, const ptx::Instruction& in, LaneMask act) {
 void h_testp(Warp& w, const ptx::Instruction& in, LaneMask act) {  // testp.op.f32 p, a
     const Mods m = mods_of(in);
     for_lanes(act, [&](int l) {
-        const double a = m.t == Type::F64 ? get_f64(w, in.ops[1], l) : double(get_f32(w, in.ops[1], l));
+        // Classified in the operand's own format (an f32 subnormal is a normal double);
+        // zero counts as normal (ISA 9.7.3.1 testp).
+        int cls;
+        if (m.t == Type::F64) cls = std::fpclassify(get_f64(w, in.ops[1], l));
+        else cls = std::fpclassify(get_f32(w, in.ops[1], l));
         bool r = false;
         switch (m.variant) {
-            case 0: r = std::isfinite(a); break;
-            case 1: r = std::isinf(a); break;
-            case 2: r = !std::isnan(a); break;
-            case 3: r = std::isnan(a); break;
-            case 4: r = std::isnormal(a); break;
-            default: r = std::fpclassify(a) == FP_SUBNORMAL; break;
+            case 0: r = cls != FP_NAN && cls != FP_INFINITE; break;
+            case 1: r = cls == FP_INFINITE; break;
+            case 2: r = cls != FP_NAN; break;
+            case 3: r = cls == FP_NAN; break;
+            case 4: r = cls == FP_NORMAL || cls == FP_ZERO; break;
+            default: r = cls == FP_SUBNORMAL; break;
         }
         dst_write(w, in.ops[0], l, r ? 1 : 0);
     });
@@ -847,11 +847,11 @@ void h_cvt(Warp& w, const ptx::Instruction& in, LaneMask act) {
                         f = float(num::round_integral(x, m.rnd));
                     else
                         f = st == Type::F64 ? num::f64_to_f32(x, m.rnd) : float(x);
-                } else if (is_signed(st)) {
-                    f = num::round_pair(double(iv), double(iv - int64_t(double(iv))), m.rnd == Round::none ? Round::rn : m.rnd);
                 } else {
-                    const double dv = double(uraw);
-                    const double err = dv > 1.8e19 ? 0.0 : double(int64_t(uraw - uint64_t(dv)));
+                    // The integer as a double plus its exact residual (long double holds 64 bits).
+                    const long double exact = is_signed(st) ? static_cast<long double>(iv) : static_cast<long double>(uraw);
+                    const double dv = static_cast<double>(exact);
+                    const double err = static_cast<double>(exact - static_cast<long double>(dv));
                     f = num::round_pair(dv, err, m.rnd == Round::none ? Round::rn : m.rnd);
                 }
                 put_f32(w, d, l, fout32(f, m));
@@ -884,7 +884,15 @@ void h_cvt(Warp& w, const ptx::Instruction& in, LaneMask act) {
                     put(w, d, l, uint64_t(int_saturate(iv, is_signed(st), uraw, dt)), db);
                 } else {
                     // Integer to integer: sign- or zero-extend the source, then truncate.
-                    put(w, d, l, uint64_t(iv), db);
+                    uint64_t r = uint64_t(iv) & mask_bits(db);
+                    // A signed result narrower than its register is sign-extended into it (ISA 6.4.4).
+                    if (is_signed(dt) && db < 64 && d.kind == ptx::OperandKind::Reg) {
+                        const int rb = ptx::type_bits(w.cta->launch->fn->regs[std::size_t(d.reg)].type);
+                        if (rb > db && (r >> (db - 1) & 1)) r |= mask_bits(rb) & ~mask_bits(db);
+                        put(w, d, l, r, std::max(rb, db));
+                        return;
+                    }
+                    put(w, d, l, r, db);
                 }
             }
         }
@@ -949,6 +957,7 @@ Handler decode_alu(const ptx::Instruction& in) {
         if (t != Type::None) { types.push_back(t); continue; }
         const Round r = round_of(mod);
         if (r != Round::none) { m.rnd = r; continue; }
+        if ((b == "setp" || b == "set") && cmp_of(mod) != C_none) { m.variant = cmp_of(mod); continue; }
         if (mod == "ftz") m.ftz = true;
         else if (mod == "sat") m.sat = true;
         else if (mod == "approx") m.approx = true;

@@ -77,10 +77,10 @@ Loc locate(Warp& w, int lane, const ptx::Operand& a, const MemMods& m) {
     }
 }
 
-void do_read(Warp& w, int lane, const Loc& at, void* dst, uint32_t bytes, uint32_t align) {
+void do_read(Warp& w, int lane, const Loc& at, void* dst, uint32_t bytes, uint32_t align, Unit unit = Unit::Thread) {
     switch (at.win) {
         case Window::Shared:
-            if (at.cta == w.cta) shared_read(w, lane, uint32_t(at.addr), dst, bytes, align);
+            if (at.cta == w.cta) shared_read(w, lane, uint32_t(at.addr), dst, bytes, align, unit);
             else shared_read_cta(*at.cta, uint32_t(at.addr), dst, bytes, Unit::Thread, "distributed shared read");
             return;
         case Window::Global: global_read(w, lane, at.addr, dst, bytes, align); return;
@@ -106,10 +106,11 @@ void do_read(Warp& w, int lane, const Loc& at, void* dst, uint32_t bytes, uint32
     fault(w, lane, Check::memcheck, CUDA_ERROR_ILLEGAL_ADDRESS, "access to an invalid address");
 }
 
-void do_write(Warp& w, int lane, const Loc& at, const void* src, uint32_t bytes, uint32_t align) {
+void do_write(Warp& w, int lane, const Loc& at, const void* src, uint32_t bytes, uint32_t align,
+              Unit unit = Unit::Thread) {
     switch (at.win) {
         case Window::Shared:
-            if (at.cta == w.cta) shared_write(w, lane, uint32_t(at.addr), src, bytes, align);
+            if (at.cta == w.cta) shared_write(w, lane, uint32_t(at.addr), src, bytes, align, unit);
             else shared_write_cta(*at.cta, uint32_t(at.addr), src, bytes, Unit::Thread, "distributed shared write");
             return;
         case Window::Global: global_write(w, lane, at.addr, src, bytes, align); return;
@@ -249,9 +250,11 @@ void h_atom(Warp& w, const ptx::Instruction& in, LaneMask act) {
     for_lanes(act, [&](int l) {
         const Loc at = locate(w, l, a, m);
         uint64_t old = 0;
-        do_read(w, l, at, &old, eb, eb);
+        // Atomics never race with each other (the memory model's atomicity):
+        // they are not plain accesses to racecheck.
+        do_read(w, l, at, &old, eb, eb, Unit::Atomic);
         const uint64_t r = atom_apply(AtomOp(m.op), m.t, old, src_bits(w, b, l), c ? src_bits(w, *c, l) : 0);
-        do_write(w, l, at, &r, eb, eb);
+        do_write(w, l, at, &r, eb, eb, Unit::Atomic);
         if (!red) dst_write(w, in.ops[0], l, old);
     });
 }
@@ -360,6 +363,7 @@ Handler decode_memory(const ptx::Instruction& in) {
             return nullptr;
     }
     if ((is_ld || is_st || is_atom) && m.t == Type::None) return nullptr;
+    if ((is_st || is_atom) && (m.space == Space::Const || m.space == Space::Param)) return nullptr;  // read-only spaces
     if (is_atom && m.t == Type::F16) return nullptr;
     std::memcpy(&in.aux, &m, sizeof m);
     if (is_ld) return h_ld;
