@@ -45,6 +45,16 @@ endif()
 # fuzzing, another host compiler) need the same device code, and nvcc is most
 # of a build's time.
 set(PTXKIT_PREBUILT_KERNELS_DIR "" CACHE PATH "Reuse the embedded kernel modules of this build's kernels/ folder")
+# Fatbins for ptxsim, the software GPU (tools/ptxsim): every SASS target
+# sm_XX(a) of a module also gets its PTX, compute_XX(a) (nvcc -ptx with the
+# same flags; a hand-written .ptx module's source is its PTX), and the fatbin
+# keeps its PTX uncompressed so that the stand-in driver can read the text.
+# Off for released builds, which are then exactly as without this option.
+option(PTXKIT_SIM_FATBINS "Embed uncompressed PTX for every SASS target (for ptxsim)" OFF)
+if(PTXKIT_SIM_FATBINS AND PTXKIT_PREBUILT_KERNELS_DIR)
+  message(WARNING "PTXKIT_SIM_FATBINS: the modules reused from PTXKIT_PREBUILT_KERNELS_DIR must come from a build "
+                  "with PTXKIT_SIM_FATBINS=ON too, or ptxsim finds no PTX it can read in them")
+endif()
 
 function(_ptxkit_parse_module_header source out_sass out_ptx out_hot)
   file(STRINGS "${source}" header REGEX "ptxkit-module:" LIMIT_COUNT 1)
@@ -164,11 +174,50 @@ function(ptxkit_add_kernel_modules target)
       list(APPEND images "--image" "ptx:${vsm}:${ptx_file}")
     endif()
 
+    set(sim_images "")
+    set(sim_embed_flags "")
+    if(PTXKIT_SIM_FATBINS)
+      list(APPEND sim_embed_flags --no-compress)
+      if(ext STREQUAL ".cu")
+        foreach(arch IN LISTS sass)
+          string(REGEX REPLACE "^sm_" "compute_" virt "${arch}")
+          if(virt STREQUAL ptx)
+            continue()  # embedded already
+          endif()
+          string(REGEX REPLACE "^sm_" "" sm "${arch}")
+          set(sim_ptx "${stem}.${virt}.ptx")
+          add_custom_command(
+            OUTPUT "${sim_ptx}"
+            COMMAND "${CUDAToolkit_NVCC_EXECUTABLE}" -ptx ${PTXKIT_NVCC_FLAGS} ${_ptxkit_kernel_defines} "-arch=${virt}"
+                    -I "${CMAKE_CURRENT_SOURCE_DIR}/kernels"
+                    -MD -MF "${sim_ptx}.d" -MT "${sim_ptx}"
+                    -o "${sim_ptx}" "${source}"
+            DEPFILE "${sim_ptx}.d"
+            DEPENDS "${source}"
+            COMMENT "nvcc ${rel} -> ${virt} (ptxsim)"
+            VERBATIM)
+          list(APPEND sim_images "--extra-ptx" "${sm}:${sim_ptx}")
+        endforeach()
+      elseif(ptx STREQUAL "none")
+        # A hand-written module is its own PTX, for the target it names.
+        file(STRINGS "${source}" target_line REGEX "^[ \t]*\.target[ \t]+sm_[0-9]+a?" LIMIT_COUNT 1)
+        if(NOT target_line MATCHES "sm_([0-9]+a?)")
+          message(FATAL_ERROR "${source}: no .target directive to label its PTX with")
+        endif()
+        list(APPEND sim_images "--extra-ptx" "${CMAKE_MATCH_1}:${source}")
+      endif()
+    endif()
+
     set(cpp "${stem}.embedded.cpp")
     set(image_files "")
     foreach(item IN LISTS images)
       if(item MATCHES "^(elf|ptx):[0-9a]+:(.*)$")
         list(APPEND image_files "${CMAKE_MATCH_2}")
+      endif()
+    endforeach()
+    foreach(item IN LISTS sim_images)
+      if(item MATCHES "^[0-9]+a?:(.*)$")
+        list(APPEND image_files "${CMAKE_MATCH_1}")
       endif()
     endforeach()
     set(log_files "")
@@ -182,8 +231,8 @@ function(ptxkit_add_kernel_modules target)
       COMMAND "${Python3_EXECUTABLE}" "${PTXKIT_KERNEL_TOOL}" embed
               --name "${name}" --symbol "${symbol}" --source "${rel}"
               --fatbinary "${CUDAToolkit_BIN_DIR}/fatbinary"
-              --fatbin "${stem}.fatbin" --out "${cpp}" "--hot=${hot}" ${_ptxkit_embed_flags}
-              ${images} ${logs}
+              --fatbin "${stem}.fatbin" --out "${cpp}" "--hot=${hot}" ${_ptxkit_embed_flags} ${sim_embed_flags}
+              ${images} ${sim_images} ${logs}
       DEPENDS ${image_files} ${log_files} "${PTXKIT_KERNEL_TOOL}"
       COMMENT "fatbinary + embed module ${name}"
       VERBATIM)

@@ -163,17 +163,33 @@ def render_cpp(name: str, symbol: str, source: str, fatbin_path: str, fatbin_siz
     ])
 
 
-def cmd_embed(args: argparse.Namespace) -> int:
-    hot = [h for h in args.hot.split(",") if h]
-    fatbin_cmd = [args.fatbinary, "-64", f"--create={args.fatbin}"]
+def fatbinary_command(fatbinary: str, fatbin: str, images: list[str], extra_ptx: list[str] | None = None,
+                      compress: bool = True) -> tuple[list[str], list[str], str]:
+    """The fatbinary command line for a module's images (KIND:SM:PATH), with
+    the SASS targets and the JIT PTX target it records. extra_ptx (SM:PATH):
+    more PTX packed into the fatbin but not recorded as the module's JIT PTX
+    (ptxsim's PTX for every SASS target). compress=False stores PTX as text."""
+    cmd = [fatbinary, "-64", f"--create={fatbin}"]
+    if not compress:
+        cmd.append("--compress=false")
     sass, ptx = [], "none"
-    for image in args.image:
+    for image in images:
         kind, sm, path = image.split(":", 2)
-        fatbin_cmd.append(f"--image3=kind={kind},sm={sm},file={path}")
+        cmd.append(f"--image3=kind={kind},sm={sm},file={path}")
         if kind == "elf":
             sass.append(f"sm_{sm}")
         else:
             ptx = f"compute_{sm}"
+    for image in extra_ptx or []:
+        sm, path = image.split(":", 1)
+        cmd.append(f"--image3=kind=ptx,sm={sm},file={path}")
+    return cmd, sass, ptx
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    hot = [h for h in args.hot.split(",") if h]
+    fatbin_cmd, sass, ptx = fatbinary_command(args.fatbinary, args.fatbin, args.image, args.extra_ptx,
+                                              compress=not args.no_compress)
     proc = subprocess.run(fatbin_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if proc.returncode != 0:
         sys.stderr.write(" ".join(fatbin_cmd) + "\n" + proc.stdout)
@@ -221,6 +237,10 @@ def main(argv: list[str]) -> int:
     e.add_argument("--allow-hot-spills", action="store_true",
                    help="warn instead of failing when a hot kernel spills (debugging builds)")
     e.add_argument("--image", action="append", default=[], help="KIND:SM:PATH")
+    e.add_argument("--extra-ptx", action="append", default=[],
+                   help="SM:PATH of more PTX to pack, not recorded as the module's JIT PTX (ptxsim builds)")
+    e.add_argument("--no-compress", action="store_true",
+                   help="store PTX uncompressed in the fatbin (ptxsim reads it as text)")
     e.add_argument("--log", action="append", default=[], help="ARCH:PATH of a ptxas -v report")
     args = parser.parse_args(argv)
     if args.cmd == "compile":

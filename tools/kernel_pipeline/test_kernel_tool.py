@@ -56,5 +56,26 @@ class ParseTest(unittest.TestCase):
         self.assertIn("const EmbeddedModule module_gemm_x = {", cpp)
 
 
+class FatbinaryCommandTest(unittest.TestCase):
+    IMAGES = ["elf:80:/b/m.sm_80.cubin", "elf:90a:/b/m.sm_90a.cubin", "ptx:80:/b/m.compute_80.ptx"]
+
+    def test_release_command_is_unchanged(self):
+        cmd, sass, ptx = kernel_tool.fatbinary_command("fatbinary", "/b/m.fatbin", self.IMAGES)
+        self.assertEqual(cmd, ["fatbinary", "-64", "--create=/b/m.fatbin",
+                               "--image3=kind=elf,sm=80,file=/b/m.sm_80.cubin",
+                               "--image3=kind=elf,sm=90a,file=/b/m.sm_90a.cubin",
+                               "--image3=kind=ptx,sm=80,file=/b/m.compute_80.ptx"])
+        self.assertEqual(sass, ["sm_80", "sm_90a"])
+        self.assertEqual(ptx, "compute_80")
+
+    def test_sim_fatbins_pack_uncompressed_ptx_for_every_target(self):
+        cmd, sass, ptx = kernel_tool.fatbinary_command("fatbinary", "/b/m.fatbin", self.IMAGES,
+                                                       ["90a:/b/m.compute_90a.ptx"], compress=False)
+        self.assertIn("--compress=false", cmd)
+        self.assertEqual(cmd[-1], "--image3=kind=ptx,sm=90a,file=/b/m.compute_90a.ptx")
+        # The module's recorded JIT PTX stays the declared one.
+        self.assertEqual((sass, ptx), (["sm_80", "sm_90a"], "compute_80"))
+
+
 if __name__ == "__main__":
     unittest.main()
