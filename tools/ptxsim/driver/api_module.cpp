@@ -1,8 +1,14 @@
 // Modules (PTX out of fatbins, parsed once per content and device model),
 // functions and their attributes, launches, occupancy, tensor maps.
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include "common/fatbin.hpp"
@@ -71,6 +77,63 @@ struct JitLogs {
     void set_info(const std::string& t) const { write(info, info_size, info_size_out, t); }
 };
 
+// Mutation testing (tools/ptxsim/scripts/mutate.py): PTXSIM_PTX_OVERRIDE is a
+// ':'-separated list of PTX files. A loaded module whose PTX declares exactly
+// the same set of .entry names as one of those files runs that file's text
+// instead (one stderr line says so). Files are read once per path. Unset, the
+// driver is unchanged.
+std::set<std::string> entry_names(const std::string& ptx) {
+    std::set<std::string> names;
+    for (size_t at = ptx.find(".entry"); at != std::string::npos; at = ptx.find(".entry", at + 6)) {
+        size_t i = at + 6;
+        if (i >= ptx.size() || !std::isspace(static_cast<unsigned char>(ptx[i]))) continue;
+        while (i < ptx.size() && std::isspace(static_cast<unsigned char>(ptx[i]))) ++i;
+        size_t j = i;
+        while (j < ptx.size() && (std::isalnum(static_cast<unsigned char>(ptx[j])) || ptx[j] == '_' || ptx[j] == '$'))
+            ++j;
+        if (j > i) names.insert(ptx.substr(i, j - i));
+    }
+    return names;
+}
+
+struct OverrideFile {
+    std::string text;
+    std::set<std::string> entries;
+};
+
+// Replaces ptx by an override's text when one matches; returns that file's path or "".
+std::string apply_ptx_override(std::string& ptx) {
+    const char* env = std::getenv("PTXSIM_PTX_OVERRIDE");
+    if (env == nullptr || *env == '\0') return "";
+    static std::map<std::string, OverrideFile> files;  // by path; under the driver lock
+    const std::set<std::string> mine = entry_names(ptx);
+    std::stringstream list(env);
+    for (std::string path; std::getline(list, path, ':');) {
+        if (path.empty()) continue;
+        auto it = files.find(path);
+        if (it == files.end()) {
+            std::ifstream in(path, std::ios::binary);
+            if (!in) {
+                std::fprintf(stderr, "ptxsim: PTXSIM_PTX_OVERRIDE: cannot read %s\n", path.c_str());
+                continue;  // not cached: a later load tries again
+            }
+            std::ostringstream text;
+            text << in.rdbuf();
+            OverrideFile f{text.str(), {}};
+            f.entries = entry_names(f.text);
+            it = files.emplace(path, std::move(f)).first;
+        }
+        if (!mine.empty() && it->second.entries == mine) {
+            std::string names;
+            for (const auto& n : mine) names += (names.empty() ? "" : " ") + n;
+            std::fprintf(stderr, "ptxsim: module with entries %s replaced by %s\n", names.c_str(), path.c_str());
+            ptx = it->second.text;
+            return path;
+        }
+    }
+    return "";
+}
+
 CUresult load(CUmodule* module, const void* image, const JitLogs& logs) {
     if (module == nullptr || image == nullptr) return CUDA_ERROR_INVALID_VALUE;
     CUctx_st* c = nullptr;
@@ -84,6 +147,8 @@ CUresult load(CUmodule* module, const void* image, const JitLogs& logs) {
         logs.set_error(x.error);
         return x.status;
     }
+    // Before the cache lookup, so that the cache keys on the text actually parsed.
+    if (std::string path = apply_ptx_override(x.ptx); !path.empty()) x.description = "override PTX " + path;
     auto& bucket = state().module_cache[{fnv1a(x.ptx), d.name}];
     std::shared_ptr<ModuleEntry> entry;
     for (const auto& e : bucket) {

@@ -177,10 +177,13 @@ void h_sub(Warp& w, const ptx::Instruction& in, LaneMask act) {
     int_binary(w, in, act, [](int64_t a, int64_t b, int, bool) { return int64_t(uint64_t(a) - uint64_t(b)); });
 }
 
-// The full product of two `bits`-wide integers, as (hi, lo) 64-bit halves.
-void full_mul(int64_t a, int64_t b, bool sgn, unsigned __int128& out) {
-    if (sgn) out = static_cast<unsigned __int128>(static_cast<__int128>(a) * static_cast<__int128>(b));
-    else out = static_cast<unsigned __int128>(uint64_t(a)) * uint64_t(b);
+// 128-bit products (a GCC/Clang extension; __extension__ keeps -Wpedantic quiet).
+__extension__ typedef unsigned __int128 u128;
+__extension__ typedef __int128 i128;
+// The full product of two `bits`-wide integers.
+void full_mul(int64_t a, int64_t b, bool sgn, u128& out) {
+    if (sgn) out = static_cast<u128>(static_cast<i128>(a) * static_cast<i128>(b));
+    else out = static_cast<u128>(uint64_t(a)) * uint64_t(b);
 }
 
 void h_mul(Warp& w, const ptx::Instruction& in, LaneMask act) {
@@ -201,7 +204,7 @@ void h_mul(Warp& w, const ptx::Instruction& in, LaneMask act) {
     for_lanes(act, [&](int l) {
         const int64_t a = sgn ? get_s(w, in.ops[1], l, bits) : int64_t(get_u(w, in.ops[1], l, bits));
         const int64_t b = sgn ? get_s(w, in.ops[2], l, bits) : int64_t(get_u(w, in.ops[2], l, bits));
-        unsigned __int128 p;
+        u128 p;
         full_mul(a, b, sgn, p);
         switch (m.variant) {
             case V_wide: put(w, in.ops[0], l, uint64_t(p), 2 * bits); break;
@@ -233,7 +236,7 @@ void h_mad(Warp& w, const ptx::Instruction& in, LaneMask act) {
     for_lanes(act, [&](int l) {
         const int64_t a = sgn ? get_s(w, in.ops[1], l, bits) : int64_t(get_u(w, in.ops[1], l, bits));
         const int64_t b = sgn ? get_s(w, in.ops[2], l, bits) : int64_t(get_u(w, in.ops[2], l, bits));
-        unsigned __int128 p;
+        u128 p;
         full_mul(a, b, sgn, p);
         if (m.variant == V_wide) {
             const uint64_t c = src_bits(w, in.ops[3], l);

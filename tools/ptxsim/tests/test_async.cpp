@@ -328,8 +328,8 @@ TEST(TensorMap, ValidationPerTheDriverDocumentation) {
                   a.sw = CU_TENSOR_MAP_SWIZZLE_128B;
               }),
               E);  // INTERLEAVE_32B requires SWIZZLE_32B
-    EXPECT_EQ(bad([](MapArgs& a) { a.dtype = CUtensorMapDataType(99); }), E);
-    EXPECT_EQ(bad([](MapArgs& a) { a.sw = CUtensorMapSwizzle(42); }), E);
+    EXPECT_EQ(bad([](MapArgs& a) { { const int bad_value = 99; std::memcpy(&a.dtype, &bad_value, sizeof bad_value); } }), E);
+    EXPECT_EQ(bad([](MapArgs& a) { { const int bad_value = 42; std::memcpy(&a.sw, &bad_value, sizeof bad_value); } }), E);
     EXPECT_EQ(bad([](MapArgs& a) {
                   a.dtype = CU_TENSOR_MAP_DATA_TYPE_INT32;
                   a.box[0] = 32;

@@ -363,7 +363,7 @@ TEST(SemanticsInt, DivRemByZeroAndOverflowDocumented) {
     std::printf("[ptxsim] div.s32 7/0 = 0x%08x, rem.s32 7%%0 = 0x%08x; div.s32 INT_MIN/-1 = 0x%08x\n", d[0].r,
                 uint32_t(d[0].l), d[1].r);
     std::printf("[ptxsim] div.u32 7/0 = 0x%08x, rem.u32 7%%0 = 0x%08x; div.s64 INT64_MIN/-1 = 0x%016llx\n", u[0].r,
-                uint32_t(u[0].l), (unsigned long long)w[0].l);
+                uint32_t(u[0].l), static_cast<unsigned long long>(w[0].l));
 }
 
 TEST(SemanticsInt, MinMaxAbsNeg) {
