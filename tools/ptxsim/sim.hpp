@@ -50,10 +50,11 @@ struct Allocation {
     uint64_t base = 0;
     uint64_t size = 0;
     std::string what;  // "cuMemAlloc #12", "module global foo"
+    bool read_only = false;  // a module's .const variables: kernels may not write them
 };
 class AllocationTable {
 public:
-    void add(uint64_t base, uint64_t size, std::string what);
+    void add(uint64_t base, uint64_t size, std::string what, bool read_only = false);
     void remove(uint64_t base);
     // The allocation holding [addr, addr + bytes), or nullptr.
     const Allocation* find(uint64_t addr, uint64_t bytes) const;

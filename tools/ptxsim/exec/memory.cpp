@@ -39,6 +39,7 @@ void check_align(const Warp& w, int lane, uint64_t addr, uint32_t align, const c
 }
 
 thread_local uint64_t t_cached_base = 0, t_cached_end = 0;
+thread_local bool t_cached_read_only = false;
 
 }  // namespace
 
@@ -48,7 +49,10 @@ void hb_release(Warp& w, VectorClock& sync) {
 }
 void hb_acquire(Warp& w, const VectorClock& sync) { w.vc.join(sync); }
 
-void reset_allocation_cache() { t_cached_base = t_cached_end = 0; }
+void reset_allocation_cache() {
+    t_cached_base = t_cached_end = 0;
+    t_cached_read_only = false;
+}
 
 void check_shared_range(const Warp& w, int lane, uint32_t addr, uint32_t bytes, const char* what) {
     const Launch& L = *w.cta->launch;
@@ -188,6 +192,7 @@ void check_global_range(const Warp& w, int lane, uint64_t addr, uint64_t bytes, 
     }
     t_cached_base = a->base;
     t_cached_end = a->base + a->size;
+    t_cached_read_only = a->read_only;
 }
 
 void global_read(Warp& w, int lane, uint64_t addr, void* dst, uint32_t bytes, uint32_t align) {
@@ -199,6 +204,9 @@ void global_read(Warp& w, int lane, uint64_t addr, void* dst, uint32_t bytes, ui
 void global_write(Warp& w, int lane, uint64_t addr, const void* src, uint32_t bytes, uint32_t align) {
     check_align(w, lane, addr, align, "global");
     check_global_range(w, lane, addr, bytes, "write");
+    if (t_cached_read_only)
+        fault(w, lane, Check::memcheck, CUDA_ERROR_ILLEGAL_ADDRESS,
+              fmt::format("write of {} bytes at 0x{:x} into a module's constant memory", bytes, addr));
     std::memcpy(reinterpret_cast<void*>(addr), src, bytes);
     ++w.cta->launch->progress;
 }

@@ -48,7 +48,8 @@ ModulePtr load_module(std::string_view ptx_text, const DeviceModel& device) {
         std::memset(p, 0, bytes);
         if (!v.init.empty()) std::memcpy(p, v.init.data(), std::min<std::size_t>(v.init.size(), v.size));
         m->global_addr[i] = reinterpret_cast<uint64_t>(p);
-        allocations().add(m->global_addr[i], bytes, fmt::format("module variable {}", v.name));
+        allocations().add(m->global_addr[i], bytes, fmt::format("module variable {}", v.name),
+                          v.space == ptx::Space::Const);
     }
     for (const ptx::Function& fn : m->ir.functions) {
         if (!fn.is_entry) continue;

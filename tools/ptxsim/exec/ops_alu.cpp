@@ -715,15 +715,21 @@ void h_math(Warp& w, const ptx::Instruction& in, LaneMask act) {
         switch (Math(m.variant)) {
             case M_rcp: r = m.approx ? noise(w, a, 1.0f / a, 0x1p-23) : num::rcp_f32(a, m.rnd); break;
             case M_sqrt: r = m.approx ? noise(w, a, std::sqrt(a), 0x1p-23) : num::sqrt_f32(a, m.rnd); break;
-            case M_rsqrt: r = noise(w, a, float(1.0 / std::sqrt(double(a))), 0x1p-24); break;
+            case M_rsqrt: r = noise(w, a, float(1.0 / std::sqrt(double(a))), 0x1p-25); break;
             case M_ex2: r = noise(w, a, std::exp2(a), 0x1p-24); break;  // 2 ulp at most
             case M_lg2: {
                 r = std::log2(a);
                 if (w.cta->launch->approx_noise && std::isfinite(r)) r += (noise(w, a, 1.0f, 1.0) - 1.0f) * 0x1p-23f;
                 break;
             }
-            case M_sin: r = std::sin(a) + (noise(w, a, 1.0f, 1.0) - 1.0f) * 0x1p-21f; break;  // absolute 2^-20.5
-            case M_cos: r = std::cos(a) + (noise(w, a, 1.0f, 1.0) - 1.0f) * 0x1p-21f; break;
+            case M_sin:  // absolute error 2^-20.5 at most
+                r = std::sin(a);
+                if (w.cta->launch->approx_noise && std::isfinite(r)) r += (noise(w, a, 1.0f, 1.0) - 1.0f) * 0x1p-21f;
+                break;
+            case M_cos:
+                r = std::cos(a);
+                if (w.cta->launch->approx_noise && std::isfinite(r)) r += (noise(w, a, 1.0f, 1.0) - 1.0f) * 0x1p-21f;
+                break;
             case M_tanh: r = noise(w, a, std::tanh(a), 0x1p-11); break;
         }
         put_f32(w, in.ops[0], l, fout32(r, m));

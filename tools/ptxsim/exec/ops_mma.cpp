@@ -449,7 +449,7 @@ void load_operand(Warp& w, MmaWarpState& L, WgmmaGroup& grp, uint64_t desc, bool
         check_shared_range(w, 0, a, 16, what);
         // wgmma reads its operands through the async proxy (ISA 9.7.15.4):
         // generic-proxy writes need a fence.proxy.async in between.
-        check_async_proxy_read(w, 0, a, 16, what);
+        check_async_proxy_read(w, -1, a, 16, what);
         shared_read(w, 0, a, buf, 16, 16, Unit::Wgmma);
         grp.chunk_addr.push_back(a);
         std::array<uint8_t, 16> v;

@@ -29,6 +29,7 @@
 #include <cstring>
 #include <limits>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -101,10 +102,14 @@ LaunchResult run_ptx(const std::string& ptx, const std::vector<uint64_t>& words,
     return run_raw(ptx, bytes, g, name);
 }
 
-// Known-bug tests skip unless PTXSIM_RUN_BUG_TESTS is set (then they run and show the failure).
-#define SKIP_BUG(reason)                                                     \
-    do {                                                                     \
-        if (!std::getenv("PTXSIM_RUN_BUG_TESTS")) GTEST_SKIP() << "BUG: " << reason; \
+// The bugs these tests found are fixed; SKIP_BUG marks where each was
+// reported and skips nothing.
+#define SKIP_BUG(reason)                  \
+    do {                                  \
+        if (false) {                      \
+            std::ostringstream unused_;   \
+            unused_ << reason;            \
+        }                                 \
     } while (0)
 
 constexpr const char* kHead = ".version 8.4\n.target sm_90a\n.address_size 64\n";
