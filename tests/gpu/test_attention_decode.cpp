@@ -200,12 +200,16 @@ DecodeRun run_case(const DecodeCase& cs, std::uint64_t seed) {
 
 class AttentionDecode : public ptxkit::testing::GpuTest {};
 
+using ptxkit::testing::sim_or;
+
 TEST_F(AttentionDecode, EveryPageSizeAndQLen) {
     const auto seed = ptxkit::testing::fresh_seed();
     std::uint64_t i = 0;
+    // Software GPU: 1029 -> 517 (2 x 256 + 5: still past the last page at every page size).
+    const std::int32_t longest = sim_or(1029, 517);
     for (int page : {16, 32, 64, 128, 256}) {
         for (int q_len : {1, 2, 5, 8}) {
-            run_case({.seq_lens = {1, 17, 300, 0, 1029, 64}, .q_len = q_len, .page_size = page}, seed + ++i);
+            run_case({.seq_lens = {1, 17, 300, 0, longest, 64}, .q_len = q_len, .page_size = page}, seed + ++i);
         }
     }
 }
@@ -213,13 +217,16 @@ TEST_F(AttentionDecode, EveryPageSizeAndQLen) {
 TEST_F(AttentionDecode, HeadDimsGqaRatiosAndMqa) {
     const auto seed = ptxkit::testing::fresh_seed();
     std::uint64_t i = 0;
+    // Software GPU: 700 -> 300 and 500 -> 260 keys (still several pages and key blocks).
     for (int d : {64, 128, 256}) {
         for (int ratio : {1, 4, 8}) {
-            run_case({.seq_lens = {700, 33, 2}, .q_len = 2, .hq = 8, .hkv = 8 / ratio, .d = d}, seed + ++i);
+            run_case({.seq_lens = {sim_or(700, 300), 33, 2}, .q_len = 2, .hq = 8, .hkv = 8 / ratio, .d = d},
+                     seed + ++i);
         }
     }
     // MQA with many query heads and q_len 8: 256 query rows per KV head.
-    run_case({.seq_lens = {500, 9}, .q_len = 8, .hq = 32, .hkv = 1, .d = 128, .page_size = 64}, seed + ++i);
+    run_case({.seq_lens = {sim_or(500, 260), 9}, .q_len = 8, .hq = 32, .hkv = 1, .d = 128, .page_size = 64},
+             seed + ++i);
     run_case({.seq_lens = {300}, .q_len = 4, .hq = 16, .hkv = 1, .d = 256, .page_size = 32}, seed + ++i);
 }
 
@@ -256,7 +263,9 @@ TEST_F(AttentionDecode, SplitsCoverOnlyTheWindow) {
 TEST_F(AttentionDecode, SplitCountsAndWorkspace) {
     const auto seed = ptxkit::testing::fresh_seed();
     std::uint64_t i = 0;
-    const std::vector<std::int32_t> lens = {5000, 3, 0, 1500};
+    // Software GPU: 5000 -> 1300 and 1500 -> 700 keys: the heuristic still
+    // splits (5 ways) and 37 forced splits still fit (41 key blocks).
+    const std::vector<std::int32_t> lens = {sim_or(5000, 1300), 3, 0, sim_or(1500, 700)};
     run_case({.seq_lens = lens, .splits = 1}, seed + ++i);
     const DecodeRun heuristic = run_case({.seq_lens = lens}, seed + ++i);
     EXPECT_GT(heuristic.splits, 1) << "a batch of 4 x 2 KV heads with 5000 keys should split";

@@ -233,13 +233,19 @@ std::vector<std::uint16_t> run_case(const PrefillCase& cs, AttentionPath path, s
 
 class AttentionPrefill : public ptxkit::testing::GpuTest {};
 
+using ptxkit::testing::sim_or;
+
 TEST_F(AttentionPrefill, EveryHeadDimCausalAndNot) {
     const auto seed = ptxkit::testing::fresh_seed();
     std::uint64_t i = 0;
+    // Software GPU: 136 = 128 + 8 = 80 + 56 = 2 x 64 + 8 = 4 x 32 + 8 per
+    // sequence instead of 200: still a full and a partial block of queries
+    // and of keys for every family's tile.
+    const std::int64_t s = sim_or<std::int64_t>(200, 136);
     for (AttentionPath path : paths_to_test()) {
         for (int d : {64, 128, 256}) {
             for (bool causal : {false, true}) {
-                run_case({.lq = {200, 200}, .lk = {200, 200}, .varlen = false, .hq = 4, .hkv = 1, .d = d,
+                run_case({.lq = {s, s}, .lk = {s, s}, .varlen = false, .hq = 4, .hkv = 1, .d = d,
                           .causal = causal},
                          path, seed + ++i);
             }
@@ -250,7 +256,9 @@ TEST_F(AttentionPrefill, EveryHeadDimCausalAndNot) {
 TEST_F(AttentionPrefill, VarlenOddLengthsAndGqaRatios) {
     const auto seed = ptxkit::testing::fresh_seed();
     std::uint64_t i = 0;
-    const std::vector<std::int64_t> lengths = {1, 17, 100, 0, 300, 129};
+    // Software GPU: 300 -> 160 (still more than one 128-query block and
+    // 2 to 5 key blocks), and {1000, 3} -> {300, 3} below.
+    const std::vector<std::int64_t> lengths = {1, 17, 100, 0, sim_or<std::int64_t>(300, 160), 129};
     for (AttentionPath path : paths_to_test()) {
         for (int ratio : {1, 4, 8}) {
             for (bool causal : {false, true}) {
@@ -258,20 +266,24 @@ TEST_F(AttentionPrefill, VarlenOddLengthsAndGqaRatios) {
                          seed + ++i);
             }
         }
-        run_case({.lq = {1000, 3}, .lk = {1000, 3}, .hq = 2, .hkv = 1, .d = 128, .causal = true}, path, seed + ++i);
+        const std::int64_t long_one = sim_or<std::int64_t>(1000, 300);
+        run_case({.lq = {long_one, 3}, .lk = {long_one, 3}, .hq = 2, .hkv = 1, .d = 128, .causal = true}, path, seed + ++i);
     }
 }
 
 TEST_F(AttentionPrefill, QueriesShorterAndLongerThanKeys) {
     const auto seed = ptxkit::testing::fresh_seed();
     std::uint64_t i = 0;
+    // Software GPU: 300 -> 160 (still several key blocks before the queries,
+    // or several query blocks before the keys).
+    const std::int64_t longer = sim_or<std::int64_t>(300, 160);
     for (AttentionPath path : paths_to_test()) {
         for (int d : {64, 256}) {
             // Chunked prefill: new queries after a cached prefix (bottom-right causal).
-            run_case({.lq = {50, 7, 1}, .lk = {300, 77, 64}, .hq = 4, .hkv = 2, .d = d, .causal = true}, path,
+            run_case({.lq = {50, 7, 1}, .lk = {longer, 77, 64}, .hq = 4, .hkv = 2, .d = d, .causal = true}, path,
                      seed + ++i);
             // More queries than keys: the first rows see nothing (o = 0, lse = -inf).
-            run_case({.lq = {300, 20}, .lk = {50, 0}, .hq = 4, .hkv = 2, .d = d, .causal = true}, path, seed + ++i);
+            run_case({.lq = {longer, 20}, .lk = {50, 0}, .hq = 4, .hkv = 2, .d = d, .causal = true}, path, seed + ++i);
             run_case({.lq = {65, 20}, .lk = {130, 0}, .hq = 4, .hkv = 4, .d = d, .causal = false}, path, seed + ++i);
         }
     }
@@ -280,13 +292,17 @@ TEST_F(AttentionPrefill, QueriesShorterAndLongerThanKeys) {
 TEST_F(AttentionPrefill, WindowsSoftcapAndScale) {
     const auto seed = ptxkit::testing::fresh_seed();
     std::uint64_t i = 0;
+    // Software GPU: 333 -> 211, 260 -> 180, 200 / 250 -> 130 / 170: odd
+    // lengths still several blocks long and several windows wide.
+    const std::int64_t a = sim_or<std::int64_t>(333, 211), b = sim_or<std::int64_t>(260, 180);
+    const std::int64_t cq = sim_or<std::int64_t>(200, 130), ck = sim_or<std::int64_t>(250, 170);
     for (AttentionPath path : paths_to_test()) {
         for (int d : {64, 128, 256}) {
-            run_case({.lq = {333}, .lk = {333}, .hq = 2, .hkv = 1, .d = d, .window_left = 64, .window_right = 16},
+            run_case({.lq = {a}, .lk = {a}, .hq = 2, .hkv = 1, .d = d, .window_left = 64, .window_right = 16},
                      path, seed + ++i);
-            run_case({.lq = {260, 31}, .lk = {260, 31}, .hq = 2, .hkv = 2, .d = d, .causal = true, .window_left = 100},
+            run_case({.lq = {b, 31}, .lk = {b, 31}, .hq = 2, .hkv = 2, .d = d, .causal = true, .window_left = 100},
                      path, seed + ++i);
-            run_case({.lq = {200}, .lk = {250}, .hq = 4, .hkv = 1, .d = d, .causal = true, .softcap = 5.0f}, path,
+            run_case({.lq = {cq}, .lk = {ck}, .hq = 4, .hkv = 1, .d = d, .causal = true, .softcap = 5.0f}, path,
                      seed + ++i);
             run_case({.lq = {150}, .lk = {150}, .hq = 2, .hkv = 1, .d = d, .softcap = 30.0f, .scale = 0.3f}, path,
                      seed + ++i);
@@ -335,7 +351,9 @@ TEST_F(AttentionPrefill, Fp16StridedQkvAndPaddedOutput) {
 TEST_F(AttentionPrefill, BitwiseDeterministic) {
     const auto seed = ptxkit::testing::fresh_seed();
     for (AttentionPath path : paths_to_test()) {
-        const PrefillCase cs{.lq = {517, 3}, .lk = {517, 3}, .hq = 4, .hkv = 1, .d = 128, .causal = true};
+        // Software GPU: 261 = 2 x 128 + 5 instead of 517 = 4 x 128 + 5.
+        const std::int64_t s = sim_or<std::int64_t>(517, 261);
+        const PrefillCase cs{.lq = {s, 3}, .lk = {s, 3}, .hq = 4, .hkv = 1, .d = 128, .causal = true};
         const auto first = run_case(cs, path, seed);
         const auto second = run_case(cs, path, seed);
         EXPECT_EQ(first, second) << "two runs of the same inputs differ";

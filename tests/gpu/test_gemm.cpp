@@ -250,25 +250,38 @@ TEST_F(Gemm, TileEdgesEveryPath) {
 
 TEST_F(Gemm, LargeEdgesEveryPath) {
     const auto seed = ptxkit::testing::fresh_seed();
+    // On the software GPU the long dimensions are 513 and 512 (still one
+    // past a power of two, many tiles along it), and the cubes 200 instead of
+    // 1000: like 1000, not a multiple of any tile's M, N or K (128 + 72,
+    // 3 x 64 + 8, 6 x 32 + 8, 12 x 16 + 8), so every edge stays partial.
+    using ptxkit::testing::sim_or;
+    const std::int64_t edge = sim_or<std::int64_t>(4097, 513), flat = sim_or<std::int64_t>(4096, 512);
+    const std::int64_t cube = sim_or<std::int64_t>(1000, 200);
     for (GemmPath path : paths()) {
-        run_case({.m = 4097, .n = 64, .k = 64, .path = path}, seed + 1);
-        run_case({.m = 64, .n = 4096, .k = 64, .path = path}, seed + 2);
-        run_case({.m = 32, .n = 64, .k = 4096, .path = path}, seed + 3);
-        run_case({.m = 1000, .n = 1000, .k = 1000, .path = path}, seed + 4);
-        run_case({.m = 1000, .n = 1000, .k = 1000, .b_kn = true, .path = path}, seed + 6);
+        run_case({.m = edge, .n = 64, .k = 64, .path = path}, seed + 1);
+        run_case({.m = 64, .n = flat, .k = 64, .path = path}, seed + 2);
+        run_case({.m = 32, .n = 64, .k = flat, .path = path}, seed + 3);
+        run_case({.m = cube, .n = cube, .k = cube, .path = path}, seed + 4);
+        run_case({.m = cube, .n = cube, .k = cube, .b_kn = true, .path = path}, seed + 6);
     }
-    run_case({.m = 64, .n = 4097, .k = 4095, .path = GemmPath::general}, seed + 5);
+    // N one past a power of two, K partial in every K block size (4095; 95 =
+    // 64 + 31 = 5 x 16 + 15 on the software GPU).
+    run_case({.m = 64, .n = edge, .k = sim_or<std::int64_t>(4095, 95), .path = GemmPath::general}, seed + 5);
 }
 
 TEST_F(Gemm, EpiloguesLayoutsAndDtypes) {
     const auto seed = ptxkit::testing::fresh_seed();
     std::uint64_t i = 0;
+    // Software GPU: N 136 = 128 + 8 and K 72 = 64 + 8, still full and partial
+    // tile columns and K blocks on every path (M 130 keeps the partial tile row).
+    const std::int64_t n = ptxkit::testing::sim_or<std::int64_t>(200, 136);
+    const std::int64_t k = ptxkit::testing::sim_or<std::int64_t>(96, 72);
     for (GemmPath path : paths()) {
         for (DType ab : {DType::bf16, DType::f16}) {
             for (DType cd : {DType::bf16, DType::f16, DType::f32}) {
                 for (bool b_kn : {false, true}) {
                     for (Activation act : {Activation::none, Activation::relu, Activation::gelu_tanh, Activation::silu}) {
-                        run_case({.m = 130, .n = 200, .k = 96, .ab = ab, .cd = cd, .b_kn = b_kn, .act = act,
+                        run_case({.m = 130, .n = n, .k = k, .ab = ab, .cd = cd, .b_kn = b_kn, .act = act,
                                   .alpha = 0.75f, .beta = 0.5f, .bias = true,
                                   .bias_dtype = (i % 2) ? DType::f32 : cd, .path = path},
                                  seed + ++i);
@@ -282,29 +295,51 @@ TEST_F(Gemm, EpiloguesLayoutsAndDtypes) {
 // sm90 clusters of two CTAs sharing each B tile (TMA multicast): the planner
 // takes them when the GPU is full of tiles; an odd number of tile rows (15)
 // leaves the last pair's second tile past M (computed, never stored).
+//
+// On the software GPU a clustered plan still needs a GPU full of tiles (at
+// least one per SM of the modelled H100's 132: gemm_sm90.cpp use_cluster),
+// and 132 CTAs with their shared memory cost about 10 s there whatever the
+// shape. So it runs ONE clustered case: K-major B, 11 tile rows (odd: the
+// last pair's second tile past M) x 12 narrow tile columns = 132 tiles, one
+// K block each; the other cases run at shapes of the same kind (odd tile
+// rows, partial tiles, the same layouts, epilogues and split-K) too small
+// to be clustered.
 TEST_F(Gemm, Sm90ClusterPairsShareBTiles) {
     if (!hopper()) GTEST_SKIP() << "sm90 path: Hopper only";
+    using ptxkit::testing::sim_or;
+    const bool full = !ptxkit::testing::on_simulator();
     const auto seed = ptxkit::testing::fresh_seed();
     std::uint64_t i = 0;
     for (bool b_kn : {false, true}) {
-        run_case({.m = 1920, .n = 4096, .k = 128, .b_kn = b_kn, .path = GemmPath::sm90, .expect_cluster = true},
+        const bool clustered = full || !b_kn;
+        run_case({.m = clustered ? sim_or<std::int64_t>(1920, 1408) : 384,
+                  .n = clustered ? sim_or<std::int64_t>(4096, 1536) : 512, .k = sim_or<std::int64_t>(128, 64),
+                  .b_kn = b_kn, .path = GemmPath::sm90, .expect_cluster = clustered},
                  seed + ++i);
-        run_case({.m = 2048, .n = 4104, .k = 200, .b_kn = b_kn, .path = GemmPath::sm90, .expect_cluster = true},
+        run_case({.m = sim_or<std::int64_t>(2048, 256), .n = sim_or<std::int64_t>(4104, 264), .k = 200, .b_kn = b_kn,
+                  .path = GemmPath::sm90, .expect_cluster = full},
                  seed + ++i);
     }
-    run_case({.m = 1920, .n = 4104, .k = 64, .cd = DType::f32, .beta = 0.5f, .bias = true, .path = GemmPath::sm90,
-              .expect_cluster = true},
+    run_case({.m = sim_or<std::int64_t>(1920, 384), .n = sim_or<std::int64_t>(4104, 264), .k = 64, .cd = DType::f32,
+              .beta = 0.5f, .bias = true, .path = GemmPath::sm90, .expect_cluster = full},
              seed + ++i);
-    run_case({.m = 2048, .n = 4096, .k = 96, .act = Activation::silu, .beta = 1.0f, .path = GemmPath::sm90,
-              .c_in_place = true, .expect_cluster = true},
+    run_case({.m = sim_or<std::int64_t>(2048, 256), .n = sim_or<std::int64_t>(4096, 512), .k = 96,
+              .act = Activation::silu, .beta = 1.0f, .path = GemmPath::sm90, .c_in_place = true,
+              .expect_cluster = full},
              seed + ++i);
     // M not a multiple of the tile: the last real tile partial, its pair's
     // second tile past M (15 rows), or a full pair with a partial second tile.
-    run_case({.m = 1900, .n = 4096, .k = 72, .path = GemmPath::sm90, .expect_cluster = true}, seed + ++i);
-    run_case({.m = 1000, .n = 8192, .k = 64, .b_kn = true, .path = GemmPath::sm90, .expect_cluster = true},
+    // (Software GPU: 3 and 2 tile rows, the last one partial.)
+    run_case({.m = sim_or<std::int64_t>(1900, 300), .n = sim_or<std::int64_t>(4096, 512), .k = 72,
+              .path = GemmPath::sm90, .expect_cluster = full},
+             seed + ++i);
+    run_case({.m = sim_or<std::int64_t>(1000, 232), .n = sim_or<std::int64_t>(8192, 512), .k = 64, .b_kn = true,
+              .path = GemmPath::sm90, .expect_cluster = full},
              seed + ++i);
     // Clusters with split-K: 11 tile rows x 4 columns x 3 slices = 132 items.
-    run_case({.m = 1408, .n = 512, .k = 4096, .path = GemmPath::sm90, .split_workspace = true, .expect_cluster = true},
+    // (Software GPU: 2 tile rows x 4 columns x 2 slices, split-K unclustered.)
+    run_case({.m = sim_or<std::int64_t>(1408, 256), .n = 512, .k = sim_or<std::int64_t>(4096, 512),
+              .path = GemmPath::sm90, .split_workspace = true, .expect_cluster = full},
              seed + ++i);
 }
 
@@ -315,13 +350,21 @@ TEST_F(Gemm, BKnOnTheAutomaticPath) {
 
 TEST_F(Gemm, SplitKForSkinnyDeepShapes) {
     const auto seed = ptxkit::testing::fresh_seed();
+    // Software GPU: K 512 and 1024, still deep enough for 2 to 8 slices of
+    // at least 4 K blocks each (gemm.cpp choose_splits; the test asserts that
+    // split-K is chosen), and K 256 and 512 on the general path, which is
+    // given no workspace (no split-K: just a deep K loop).
+    using ptxkit::testing::sim_or;
     for (GemmPath path : paths()) {
-        run_case({.m = 16, .n = 512, .k = 8192, .bias = true, .path = path, .split_workspace = path != GemmPath::general},
+        const bool general = path == GemmPath::general;
+        const std::int64_t deep = sim_or<std::int64_t>(8192, general ? 256 : 512);
+        const std::int64_t deeper = sim_or<std::int64_t>(16384, general ? 512 : 1024);
+        run_case({.m = 16, .n = 512, .k = deep, .bias = true, .path = path, .split_workspace = path != GemmPath::general},
                  seed + 1);
-        run_case({.m = 1, .n = 256, .k = 16384, .cd = DType::f32, .act = Activation::silu, .path = path,
+        run_case({.m = 1, .n = 256, .k = deeper, .cd = DType::f32, .act = Activation::silu, .path = path,
                   .split_workspace = path != GemmPath::general},
                  seed + 2);
-        run_case({.m = 8, .n = 320, .k = 8192, .b_kn = true, .path = path, .split_workspace = path != GemmPath::general},
+        run_case({.m = 8, .n = 320, .k = deep, .b_kn = true, .path = path, .split_workspace = path != GemmPath::general},
                  seed + 3);
     }
 }
@@ -336,7 +379,10 @@ TEST_F(Gemm, PartialChunksOnTheTensorCorePaths) {
         for (bool b_kn : {false, true}) {
             run_case({.m = 72, .n = 61, .k = 13, .b_kn = b_kn, .path = path, .pad = 3}, seed + ++i);
             run_case({.m = 130, .n = 125, .k = 77, .b_kn = b_kn, .path = path, .pad = 3}, seed + ++i);
-            run_case({.m = 65, .n = 129, .k = 1001, .b_kn = b_kn, .path = path, .pad = 7}, seed + ++i);
+            // K 1001 = 15 x 64 + 41 (201 = 3 x 64 + 9 on the software GPU): many K blocks, the last partial.
+            run_case({.m = 65, .n = 129, .k = ptxkit::testing::sim_or<std::int64_t>(1001, 201), .b_kn = b_kn,
+                      .path = path, .pad = 7},
+                     seed + ++i);
         }
     }
 }
@@ -359,16 +405,22 @@ TEST_F(Gemm, CInPlaceAndKZero) {
 }
 
 TEST_F(Gemm, DeterministicBitwise) {
+    // Software GPU: half of each dimension (the same automatic sm90 plan, 8
+    // K blocks per tile).
+    using ptxkit::testing::sim_or;
+    const std::int64_t m = sim_or<std::int64_t>(512, 256), n = sim_or<std::int64_t>(768, 384);
+    const std::int64_t k = sim_or<std::int64_t>(1024, 512);
+    const auto mn = static_cast<std::size_t>(m * n);
     std::mt19937_64 rng(ptxkit::testing::fresh_seed());
-    const HostMatrix a = random_matrix(512, 1024, 1024, DType::bf16, rng);
-    const HostMatrix b = random_matrix(768, 1024, 1024, DType::bf16, rng);
+    const HostMatrix a = random_matrix(m, k, k, DType::bf16, rng);
+    const HostMatrix b = random_matrix(n, k, k, DType::bf16, rng);
     DeviceBuffer a_dev = upload(a, DType::bf16, 0), b_dev = upload(b, DType::bf16, 0);
-    DeviceBuffer d1(512 * 768 * 2), d2(512 * 768 * 2);
-    const TensorView av = TensorView::contiguous(a_dev.get(), DType::bf16, {512, 1024});
-    const TensorView bv = TensorView::contiguous(b_dev.get(), DType::bf16, {768, 1024});
-    ptxkit::gemm(av, bv, TensorView::contiguous(d1.get(), DType::bf16, {512, 768}), {}, nullptr);
-    ptxkit::gemm(av, bv, TensorView::contiguous(d2.get(), DType::bf16, {512, 768}), {}, nullptr);
-    EXPECT_EQ(d1.to_host<std::uint16_t>(512 * 768), d2.to_host<std::uint16_t>(512 * 768));
+    DeviceBuffer d1(mn * 2), d2(mn * 2);
+    const TensorView av = TensorView::contiguous(a_dev.get(), DType::bf16, {m, k});
+    const TensorView bv = TensorView::contiguous(b_dev.get(), DType::bf16, {n, k});
+    ptxkit::gemm(av, bv, TensorView::contiguous(d1.get(), DType::bf16, {m, n}), {}, nullptr);
+    ptxkit::gemm(av, bv, TensorView::contiguous(d2.get(), DType::bf16, {m, n}), {}, nullptr);
+    EXPECT_EQ(d1.to_host<std::uint16_t>(mn), d2.to_host<std::uint16_t>(mn));
 }
 
 TEST_F(Gemm, ForcedPathThatCannotRunIsUnsupported) {

@@ -30,6 +30,26 @@ const int kTopK[] = {1, 2, 8, 16};
 const int kBlockMs[] = {16, 64, 128, 256};
 constexpr std::uint8_t kPoison = 0x7f;  // 0x7f7f7f7f: no row, pair, count or expert
 
+// Token counts on the software GPU, of the same kind: 4096 -> 513 (T k still
+// > 4096 for k >= 8: align's two-launch path with a workspace; <= 4096 for
+// k <= 2: one launch), 8192 -> 1025, 16384 -> 2049, 65537 -> 2049 and
+// 131072 -> 4096 (a power of two, or one past: T k > 4096 for every k >= 2,
+// two launches and several chunks). 1, 3 and 255 as they are.
+std::int64_t sim_tokens(std::int64_t t) {
+    if (!ptxkit::testing::on_simulator()) return t;
+    switch (t) {
+        case 4096: return 513;
+        case 8192: return 1025;
+        case 16384: return 2049;
+        case 65537: return 2049;
+        case 131072: return 4096;
+        default: return t;
+    }
+}
+// Row widths (elements) on the software GPU: those above 1024 an eighth as
+// wide, still multiples of 8 elements (16-byte units, vectorised).
+std::int64_t sim_width(std::int64_t h) { return ptxkit::testing::on_simulator() && h > 1024 ? h / 8 : h; }
+
 enum class Routing {
     random,   // k distinct experts per token (k <= E), uniform
     skewed,   // every pair to one expert
@@ -178,11 +198,16 @@ class MoeAlign : public ptxkit::testing::GpuTest {};
 
 TEST_F(MoeAlign, EveryExpertCountKAndBlockM) {
     const auto seed = ptxkit::testing::fresh_seed();
-    for (std::int64_t t : {1, 3, 255, 4096}) {
+    // Software GPU: each (T, E, k) with one block_m, rotating through all
+    // four (a launch there costs ~0.1 s whatever its size), and T 513 for 4096.
+    int rotate = 0;
+    for (std::int64_t t : {std::int64_t{1}, std::int64_t{3}, std::int64_t{255}, sim_tokens(4096)}) {
         for (int e : kExpertCounts) {
             for (int k : kTopK) {
                 if (k > e) continue;
+                const int chosen = kBlockMs[(rotate++) % 4];
                 for (int bm : kBlockMs) {
+                    if (ptxkit::testing::on_simulator() && bm != chosen) continue;
                     check_align(t, e, k, bm, Routing::random,
                                 seed + static_cast<std::uint64_t>(t * 131 + e * 7 + k + bm));
                     if (HasFatalFailure()) return;
@@ -195,7 +220,7 @@ TEST_F(MoeAlign, EveryExpertCountKAndBlockM) {
 TEST_F(MoeAlign, LargeTokenCounts) {
     // Two launches, up to 128 chunks; each (E, k) once, block_m rotating.
     const auto seed = ptxkit::testing::fresh_seed();
-    for (std::int64_t t : {65537, 131072}) {
+    for (std::int64_t t : {sim_tokens(65537), sim_tokens(131072)}) {
         int i = 0;
         for (int e : kExpertCounts) {
             for (int k : kTopK) {
@@ -211,10 +236,13 @@ TEST_F(MoeAlign, LargeTokenCounts) {
 TEST_F(MoeAlign, SkewedSparseAndDroppedRouting) {
     const auto seed = ptxkit::testing::fresh_seed();
     for (Routing r : {Routing::skewed, Routing::sparse, Routing::dropped}) {
-        for (std::int64_t t : {1, 3, 255, 4096, 65537, 131072}) {
+        for (std::int64_t t : {std::int64_t{1}, std::int64_t{3}, std::int64_t{255}, sim_tokens(4096),
+                               sim_tokens(65537), sim_tokens(131072)}) {
             for (int e : {8, 60, 160, 512}) {
                 for (int k : {2, 8}) {
                     for (int bm : {16, 256}) {
+                        // Software GPU: one of the two block_m per (T, E, k), alternating.
+                        if (ptxkit::testing::on_simulator() && (bm == 16) != ((t + e / 4 + k) % 2 == 0)) continue;
                         check_align(t, e, k, bm, r, seed + static_cast<std::uint64_t>(t * 3 + e * 5 + k * 7 + bm));
                         if (HasFatalFailure()) return;
                     }
@@ -222,13 +250,14 @@ TEST_F(MoeAlign, SkewedSparseAndDroppedRouting) {
             }
         }
     }
-    // k = 16 into one expert: the largest segment there can be.
+    // k = 16 into one expert: the largest segment there can be. Kept at full
+    // size on the software GPU too: 2^21 pairs, align's 128-chunk limit.
     check_align(131072, 384, 16, 64, Routing::skewed, seed + 1);
 }
 
 TEST_F(MoeAlign, EveryIdDropped) {
     const auto seed = ptxkit::testing::fresh_seed();
-    for (std::int64_t t : {3, 8192}) {
+    for (std::int64_t t : {std::int64_t{3}, sim_tokens(8192)}) {
         I32 ids(static_cast<std::size_t>(t * 4), -1);
         ids[1] = 64;  // == E: out of range too
         AlignBuffers b(ids, t, 4, 64, 128);
@@ -251,7 +280,7 @@ TEST_F(MoeAlign, NoTokens) {
 TEST_F(MoeAlign, DeterministicWhateverTheScratch) {
     // The same ids twice, outputs and workspace poisoned differently: bitwise the same layout.
     const auto seed = ptxkit::testing::fresh_seed();
-    for (std::int64_t t : {255, 131072}) {
+    for (std::int64_t t : {std::int64_t{255}, sim_tokens(131072)}) {
         const I32 ids = make_ids(t, 8, 256, Routing::dropped, seed + static_cast<std::uint64_t>(t));
         AlignBuffers b(ids, t, 8, 256, 128);
         b.poison(kPoison);
@@ -362,10 +391,13 @@ TEST_F(MoePermute, DtypesWidthsStridesAndAlignment) {
         {DType::f16, 33, 3, 1, 1},     // odd everything: 2-byte units
         {DType::bf16, 8, 0, 0, 0},     // one 16-byte unit per row
     };
-    for (const auto& c : cases) {
-        for (std::int64_t t : {1, 255, 4096}) {
+    for (PermuteCase c : cases) {
+        c.hidden = sim_width(c.hidden);  // software GPU: 7168, 2048, 4096 -> 896, 256, 512
+        for (std::int64_t t : {std::int64_t{1}, std::int64_t{255}, sim_tokens(4096)}) {
             // Keep the poisoned output under ~100 MB: no 4096-token runs of wide rows.
-            if (t == 4096 && c.hidden * static_cast<std::int64_t>(ptxkit::dtype_size(c.dtype)) > 1024) continue;
+            if (t == sim_tokens(4096) && c.hidden * static_cast<std::int64_t>(ptxkit::dtype_size(c.dtype)) > 1024) {
+                continue;
+            }
             check_permute(t, 8, 64, 64, c, Routing::random, seed + static_cast<std::uint64_t>(t + c.hidden));
             if (HasFatalFailure()) return;
         }
@@ -375,9 +407,9 @@ TEST_F(MoePermute, DtypesWidthsStridesAndAlignment) {
 TEST_F(MoePermute, DroppedPairsAndLargeCounts) {
     const auto seed = ptxkit::testing::fresh_seed();
     check_permute(3, 2, 8, 16, {DType::bf16, 256, 0, 0, 0}, Routing::dropped, seed);
-    check_permute(4096, 8, 160, 128, {DType::bf16, 512, 0, 0, 0}, Routing::dropped, seed + 1);
-    check_permute(65537, 2, 8, 256, {DType::f16, 64, 0, 0, 0}, Routing::skewed, seed + 2);
-    check_permute(16384, 8, 256, 64, {DType::f32, 128, 0, 0, 0}, Routing::sparse, seed + 3);
+    check_permute(sim_tokens(4096), 8, 160, 128, {DType::bf16, 512, 0, 0, 0}, Routing::dropped, seed + 1);
+    check_permute(sim_tokens(65537), 2, 8, 256, {DType::f16, 64, 0, 0, 0}, Routing::skewed, seed + 2);
+    check_permute(sim_tokens(16384), 8, 256, 64, {DType::f32, 128, 0, 0, 0}, Routing::sparse, seed + 3);
 }
 
 // ---- combine ----
@@ -496,7 +528,8 @@ TEST_F(MoeCombine, DtypesSharedAndWidths) {
         {DType::f32, DType::f16, 512, false, 0},   {DType::bf16, DType::bf16, 100, true, 0},  // scalar
         {DType::f16, DType::f16, 33, false, 1},    {DType::f32, DType::bf16, 8, true, 0},
     };
-    for (const auto& c : cases) {
+    for (CombineCase c : cases) {
+        c.hidden = sim_width(c.hidden);  // software GPU: 7168, 2048, 4096 -> 896, 256, 512
         for (std::int64_t t : {1, 255}) {
             for (int k : {1, 2, 8, 16}) {
                 check_combine(t, k, 64, 64, c, Routing::random,
@@ -509,16 +542,16 @@ TEST_F(MoeCombine, DtypesSharedAndWidths) {
 
 TEST_F(MoeCombine, DroppedPairsAndManyTokens) {
     const auto seed = ptxkit::testing::fresh_seed();
-    check_combine(4096, 8, 160, 128, {DType::bf16, DType::bf16, 256, true, 0}, Routing::dropped, seed);
-    check_combine(4096, 2, 8, 16, {DType::f32, DType::bf16, 64, false, 0}, Routing::skewed, seed + 1);
-    check_combine(65537, 2, 8, 256, {DType::bf16, DType::bf16, 64, true, 0}, Routing::random, seed + 2);
+    check_combine(sim_tokens(4096), 8, 160, 128, {DType::bf16, DType::bf16, 256, true, 0}, Routing::dropped, seed);
+    check_combine(sim_tokens(4096), 2, 8, 16, {DType::f32, DType::bf16, 64, false, 0}, Routing::skewed, seed + 1);
+    check_combine(sim_tokens(65537), 2, 8, 256, {DType::bf16, DType::bf16, 64, true, 0}, Routing::random, seed + 2);
 }
 
 // align -> permute -> combine with y = permuted (an identity expert): each token
 // comes back as sum_j w_j * hidden[t] over its kept slots, in slot order.
 TEST_F(MoeCombine, RoundTripThroughTheLayout) {
     const auto seed = ptxkit::testing::fresh_seed();
-    const std::int64_t T = 1000, H = 512;
+    const std::int64_t T = ptxkit::testing::sim_or<std::int64_t>(1000, 300), H = 512;  // 300: 2400 pairs
     const int k = 8, E = 160, bm = 64;
     const I32 ids = make_ids(T, k, E, Routing::dropped, seed);
     AlignBuffers a(ids, T, k, E, bm);
