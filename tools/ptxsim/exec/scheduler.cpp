@@ -338,15 +338,26 @@ void setup_cta(Launch& L, Cta& c, Cluster& cl, uint32_t linear, const uint32_t c
     c.barriers = {};
     c.async = {};
     const uint32_t nwarps = (c.nthreads + 31) / 32;
-    c.warps.clear();
-    c.warps.resize(nwarps);
+    // The warps of the previous CTA in this slot are reused: their register
+    // files (tens of MB for kernels with thousands of virtual registers) are
+    // allocated and zeroed once per launch, not once per CTA. Registers a
+    // kernel reads before writing are undefined on a GPU too.
+    if (c.warps.size() != nwarps) {
+        c.warps.clear();
+        c.warps.resize(nwarps);
+    }
     for (uint32_t i = 0; i < nwarps; ++i) {
         Warp& w = c.warps[i];
         w.cta = &c;
         w.id = int(i);
         const uint32_t first = i * 32, n = std::min<uint32_t>(32, c.nthreads - first);
         w.valid = n == 32 ? ~0u : ((1u << n) - 1);
-        w.regs.assign(nregs * 32, 0);
+        if (w.regs.size() != nregs * 32) w.regs.assign(nregs * 32, 0);
+        w.mma = {};
+        w.async = {};
+        w.parked = 0;
+        w.yield = false;
+        w.cur = nullptr;
         w.pc.fill(0);
         w.state.fill(LaneState::Active);
         for (int l = 0; l < 32; ++l)
