@@ -307,40 +307,29 @@ float fmax_ptx(float a, float b) {
     return a > b ? a : b;
 }
 
-void h_min(Warp& w, const ptx::Instruction& in, LaneMask act) {
+// min / max (ISA 9.7.3.10/11, 9.7.1.10/11): one body, the comparison chosen by Max.
+template <bool Max>
+void h_minmax(Warp& w, const ptx::Instruction& in, LaneMask act) {
     const Mods m = mods_of(in);
     if (m.t == Type::F32) {
+        const auto pick = [](float a, float b) { return Max ? fmax_ptx(a, b) : fmin_ptx(a, b); };
         for_lanes(act, [&](int l) {
-            float r = fmin_ptx(fin32(get_f32(w, in.ops[1], l), m), fin32(get_f32(w, in.ops[2], l), m));
-            if (in.ops.size() > 3) r = fmin_ptx(r, fin32(get_f32(w, in.ops[3], l), m));
+            float r = pick(fin32(get_f32(w, in.ops[1], l), m), fin32(get_f32(w, in.ops[2], l), m));
+            if (in.ops.size() > 3) r = pick(r, fin32(get_f32(w, in.ops[3], l), m));
             put_f32(w, in.ops[0], l, fout32(r, m));
         });
         return;
     }
     if (m.t == Type::F64) {
-        for_lanes(act, [&](int l) { put_f64(w, in.ops[0], l, std::fmin(get_f64(w, in.ops[1], l), get_f64(w, in.ops[2], l))); });
-        return;
-    }
-    int_binary(w, in, act, [](int64_t a, int64_t b, int, bool sgn) {
-        return sgn ? std::min(a, b) : int64_t(std::min(uint64_t(a), uint64_t(b)));
-    });
-}
-void h_max(Warp& w, const ptx::Instruction& in, LaneMask act) {
-    const Mods m = mods_of(in);
-    if (m.t == Type::F32) {
         for_lanes(act, [&](int l) {
-            float r = fmax_ptx(fin32(get_f32(w, in.ops[1], l), m), fin32(get_f32(w, in.ops[2], l), m));
-            if (in.ops.size() > 3) r = fmax_ptx(r, fin32(get_f32(w, in.ops[3], l), m));
-            put_f32(w, in.ops[0], l, fout32(r, m));
+            const double a = get_f64(w, in.ops[1], l), b = get_f64(w, in.ops[2], l);
+            put_f64(w, in.ops[0], l, Max ? std::fmax(a, b) : std::fmin(a, b));
         });
         return;
     }
-    if (m.t == Type::F64) {
-        for_lanes(act, [&](int l) { put_f64(w, in.ops[0], l, std::fmax(get_f64(w, in.ops[1], l), get_f64(w, in.ops[2], l))); });
-        return;
-    }
     int_binary(w, in, act, [](int64_t a, int64_t b, int, bool sgn) {
-        return sgn ? std::max(a, b) : int64_t(std::max(uint64_t(a), uint64_t(b)));
+        if (sgn) return Max ? std::max(a, b) : std::min(a, b);
+        return int64_t(Max ? std::max(uint64_t(a), uint64_t(b)) : std::min(uint64_t(a), uint64_t(b)));
     });
 }
 
@@ -1025,8 +1014,8 @@ Handler decode_alu(const ptx::Instruction& in) {
     else if (b == "fma") h = h_fma;
     else if (b == "div") h = h_div;
     else if (b == "rem") h = h_rem;
-    else if (b == "min") h = h_min;
-    else if (b == "max") h = h_max;
+    else if (b == "min") h = h_minmax<false>;
+    else if (b == "max") h = h_minmax<true>;
     else if (b == "abs") h = h_abs;
     else if (b == "neg") h = h_neg;
     else if (b == "and") h = h_and;
