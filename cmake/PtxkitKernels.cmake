@@ -1,5 +1,5 @@
 # The kernel build pipeline: every kernels/**/*.cu and ptx/**/*.ptx file is one
-# module. Each is compiled (nvcc -cubin) or assembled (ptxas) to SASS for every
+# module. Each is compiled to PTX (nvcc -ptx) and assembled (ptxas) to SASS for every
 # target its header line names, optionally kept as PTX for JIT on newer GPUs,
 # packed into one fatbin, and embedded into the library together with the
 # resource usage that `ptxas -v` reported (tools/kernel_pipeline/kernel_tool.py).
@@ -86,6 +86,28 @@ function(_ptxkit_parse_module_header source out_sass out_ptx out_hot)
   set(${out_hot} "${hot}" PARENT_SCOPE)
 endfunction()
 
+# The rule that makes ${stem}.<virt>.ptx from a .cu module with nvcc -ptx, once
+# per module and virtual architecture (ptxkit_add_kernel_modules' loop
+# variables: stem, source, rel, ptx_of_arch).
+function(_ptxkit_ptx_for virt out)
+  set(file "${stem}.${virt}.ptx")
+  if(NOT virt IN_LIST ptx_of_arch)
+    add_custom_command(
+      OUTPUT "${file}"
+      COMMAND "${CUDAToolkit_NVCC_EXECUTABLE}" -ptx ${PTXKIT_NVCC_FLAGS} ${_ptxkit_kernel_defines} "-arch=${virt}"
+              -I "${CMAKE_CURRENT_SOURCE_DIR}/kernels"
+              -MD -MF "${file}.d" -MT "${file}"
+              -o "${file}" "${source}"
+      DEPFILE "${file}.d"
+      DEPENDS "${source}"
+      COMMENT "nvcc ${rel} -> ${virt}"
+      VERBATIM)
+    list(APPEND ptx_of_arch "${virt}")
+    set(ptx_of_arch "${ptx_of_arch}" PARENT_SCOPE)
+  endif()
+  set(${out} "${file}" PARENT_SCOPE)
+endfunction()
+
 function(ptxkit_add_kernel_modules target)
   set(gen_dir "${CMAKE_CURRENT_BINARY_DIR}/kernels")
   file(MAKE_DIRECTORY "${gen_dir}")
@@ -122,23 +144,32 @@ function(ptxkit_add_kernel_modules target)
     set(images "")
     set(logs "")
 
+    # A .cu module goes through nvcc's front end once per virtual architecture
+    # (nvcc -ptx), and ptxas assembles that PTX to SASS: the same two steps
+    # nvcc -cubin runs, without compiling the source again for the PTX that is
+    # embedded (for JIT, or for ptxsim).
+    set(ptx_of_arch "")  # the virtual architectures whose PTX has a rule already
+
     foreach(arch IN LISTS sass)
       set(cubin "${stem}.${arch}.cubin")
       set(log "${stem}.${arch}.ptxas.log")
       string(REGEX REPLACE "^sm_" "" sm "${arch}")
       if(ext STREQUAL ".cu")
+        string(REGEX REPLACE "^sm_" "compute_" virt "${arch}")
+        _ptxkit_ptx_for("${virt}" arch_ptx)
+        # -lineinfo keeps the .loc lines of the PTX in the SASS, as nvcc
+        # -lineinfo asks of ptxas.
+        set(ptxas_lineinfo "")
+        if("-lineinfo" IN_LIST PTXKIT_NVCC_FLAGS)
+          set(ptxas_lineinfo "-lineinfo")
+        endif()
         add_custom_command(
           OUTPUT "${cubin}" "${log}"
           COMMAND "${Python3_EXECUTABLE}" "${PTXKIT_KERNEL_TOOL}" compile --log "${log}" --
-                  "${CUDAToolkit_NVCC_EXECUTABLE}" -cubin ${PTXKIT_NVCC_FLAGS} ${_ptxkit_kernel_defines}
-                  "-gencode=arch=compute_${sm},code=sm_${sm}"
-                  "-Xptxas=-v,-warn-spills,-warn-lmem-usage"
-                  -I "${CMAKE_CURRENT_SOURCE_DIR}/kernels"
-                  -MD -MF "${cubin}.d" -MT "${cubin}"
-                  -o "${cubin}" "${source}"
-          DEPFILE "${cubin}.d"
-          DEPENDS "${source}" "${PTXKIT_KERNEL_TOOL}"
-          COMMENT "nvcc ${rel} -> ${arch}"
+                  "${CUDAToolkit_BIN_DIR}/ptxas" -O3 ${ptxas_lineinfo} -v -warn-spills -warn-lmem-usage
+                  "-arch=${arch}" -o "${cubin}" "${arch_ptx}"
+          DEPENDS "${arch_ptx}" "${PTXKIT_KERNEL_TOOL}"
+          COMMENT "ptxas ${rel} -> ${arch}"
           VERBATIM)
       else()
         add_custom_command(
@@ -157,17 +188,7 @@ function(ptxkit_add_kernel_modules target)
     if(NOT ptx STREQUAL "none")
       string(REGEX REPLACE "^compute_" "" vsm "${ptx}")
       if(ext STREQUAL ".cu")
-        set(ptx_file "${stem}.${ptx}.ptx")
-        add_custom_command(
-          OUTPUT "${ptx_file}"
-          COMMAND "${CUDAToolkit_NVCC_EXECUTABLE}" -ptx ${PTXKIT_NVCC_FLAGS} ${_ptxkit_kernel_defines} "-arch=${ptx}"
-                  -I "${CMAKE_CURRENT_SOURCE_DIR}/kernels"
-                  -MD -MF "${ptx_file}.d" -MT "${ptx_file}"
-                  -o "${ptx_file}" "${source}"
-          DEPFILE "${ptx_file}.d"
-          DEPENDS "${source}"
-          COMMENT "nvcc ${rel} -> ${ptx}"
-          VERBATIM)
+        _ptxkit_ptx_for("${ptx}" ptx_file)
       else()
         set(ptx_file "${source}")
       endif()
@@ -185,17 +206,7 @@ function(ptxkit_add_kernel_modules target)
             continue()  # embedded already
           endif()
           string(REGEX REPLACE "^sm_" "" sm "${arch}")
-          set(sim_ptx "${stem}.${virt}.ptx")
-          add_custom_command(
-            OUTPUT "${sim_ptx}"
-            COMMAND "${CUDAToolkit_NVCC_EXECUTABLE}" -ptx ${PTXKIT_NVCC_FLAGS} ${_ptxkit_kernel_defines} "-arch=${virt}"
-                    -I "${CMAKE_CURRENT_SOURCE_DIR}/kernels"
-                    -MD -MF "${sim_ptx}.d" -MT "${sim_ptx}"
-                    -o "${sim_ptx}" "${source}"
-            DEPFILE "${sim_ptx}.d"
-            DEPENDS "${source}"
-            COMMENT "nvcc ${rel} -> ${virt} (ptxsim)"
-            VERBATIM)
+          _ptxkit_ptx_for("${virt}" sim_ptx)
           list(APPEND sim_images "--extra-ptx" "${sm}:${sim_ptx}")
         endforeach()
       elseif(ptx STREQUAL "none")
