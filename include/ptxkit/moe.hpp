@@ -13,9 +13,14 @@ namespace ptxkit::moe {
 
 // Softmax over all experts, then the k largest probabilities per token
 // (Mixtral, Qwen3-MoE). logits [T, E] f32/f16/bf16 (rows contiguous), E in
-// [2, 512], k in [1, min(16, E)]; weights [T, k] f32 and ids [T, k] i32,
-// in descending order of weight, ties to the lower expert index. With
+// [2, 512], k in [1, min(16, E)]; weights [T, k] f32 and ids [T, k] i32:
+// the experts of the k largest logits, in descending order (so of weight),
+// ties to the lower expert index. With
 // `renormalize` the k weights are divided by their sum.
+// Non-finite logits: NaN counts as -inf. A row whose maximum is +inf gives
+// its +inf experts equal shares of probability 1 (the softmax's limit) and
+// every other expert 0; a row that is all -inf (or NaN) is uniform: experts
+// 0..k-1, weight 1/E each (1/k renormalised). Weights are never NaN.
 PTXKIT_EXPORT void topk_softmax(const TensorView& logits, const TensorView& weights, const TensorView& ids, int k,
                                 bool renormalize, Stream stream);
 
@@ -31,7 +36,10 @@ struct GroupedTopkOptions {
 // experts scored by the sum of their two largest biased scores; the
 // topk_group best groups kept; the k largest biased scores inside them
 // chosen (ties to the lower index); weights are the chosen unbiased s
-// divided by their sum, times routed_scaling_factor.
+// divided by (their sum + 1e-20), times routed_scaling_factor, as the
+// model's code has it: a token whose chosen s all underflow to 0 (logits
+// below about -88 in f32) gets weights 0, not NaN. A NaN logit counts as
+// -inf (s = 0); +inf gives s = 1. The bias must be finite.
 PTXKIT_EXPORT void topk_grouped_sigmoid(const TensorView& logits, const TensorView& bias, const TensorView& weights,
                                         const TensorView& ids, const GroupedTopkOptions& options, Stream stream);
 

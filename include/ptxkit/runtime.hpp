@@ -46,6 +46,13 @@ PTXKIT_EXPORT const DeviceProperties& device_properties(int ordinal);
 
 // The ordinal of the device whose context the current thread has current,
 // making device 0's primary context current when none is.
+//
+// Which context serves an op: the stream's, for an explicit stream; for the
+// default stream, the context of the device that holds the op's tensors
+// (the current context when it is on that device, else that device's
+// primary context, pushed for the call only). Tensors on two devices, or on
+// another device than the stream, are rejected with invalid_argument before
+// anything runs (docs/architecture.md, "Devices and contexts").
 PTXKIT_EXPORT int current_device();
 
 // Resource usage that ptxas reported when this build was compiled.

@@ -77,7 +77,11 @@ struct DecodeConfig {
     static constexpr int Q_CHUNKS = ROWS * CPR / THREADS;
     static constexpr int SLOTS = BN / 16;              // pages one block can touch (page_size >= 16)
     static constexpr bool Q_IN_REGS = kQInRegs;
-    static constexpr int O_STRIDE = D + 4;             // staged fp32 row; +4 spreads the float2 stores over banks
+    // Staged fp32 row. The accumulator's float2 stores go out in half-warps:
+    // lanes (g, tq), g = 0..3, tq = 0..3, at word g * O_STRIDE + 2 tq. With
+    // O_STRIDE = 8 (mod 32) they fill the 32 banks exactly; D + 4 (4 mod 32)
+    // would put rows g and g + 1 two banks apart, a 2-way conflict.
+    static constexpr int O_STRIDE = D + 8;
     static constexpr int STAGING_BYTES = WN * ROWS * O_STRIDE * 4;
 
     static_assert(WM * WN * 32 == THREADS && (THREADS == 64 || THREADS == 128), "2 or 4 warps");
@@ -237,9 +241,11 @@ __device__ __forceinline__ void decode_split(const ptxkit_attention_decode_param
     };
 
     // Issues the cp.async of K and V of block `blk` into `stage` (no commit).
-    // Keys past the range and pages outside the cache copy nothing and
-    // zero-fill, so P V never meets stale (possibly NaN) shared memory and a
-    // bad page id is never dereferenced.
+    // Keys past the range, keys before the first query's window and pages
+    // outside the cache copy nothing and zero-fill, so P V never meets stale
+    // (possibly NaN) shared memory, a bad page id is never dereferenced, and
+    // a page that fell out of the window, which an engine may have recycled
+    // and filled with anything (NaN: 0 * NaN is NaN), is never read.
     auto load_block = [&](int stage, int blk, const int (&pid)[C::SLOTS]) {
         const int start = kv_first + blk * C::BN;
         const int first_slot = start >> lps;
@@ -253,7 +259,7 @@ __device__ __forceinline__ void decode_split(const ptxkit_attention_decode_param
             int page = pid[0];
 #pragma unroll
             for (int q = 1; q < C::SLOTS; ++q) page = slot == q ? pid[q] : page;
-            const bool ok = key < split_end && uint32_t(page) < num_pages;
+            const bool ok = key >= first_attended && key < split_end && uint32_t(page) < num_pages;
             const uint16_t* k_src = k_base;
             const uint16_t* v_src = v_base;
             if (ok) {
@@ -562,14 +568,16 @@ __device__ __forceinline__ void decode_split(const ptxkit_attention_decode_param
         }
     }
     {
-        float* const staged = reinterpret_cast<float*>(smem) + (wn * C::ROWS + wm * 16) * C::O_STRIDE;
+        // 8-byte stores by the PTX wrapper: nvcc may split a float2 store in
+        // two, and 4-byte stores of this layout conflict 2 ways.
+        const uint32_t staged = smem_base + uint32_t((wn * C::ROWS + wm * 16) * C::O_STRIDE * 4);
 #pragma unroll
         for (int n = 0; n < D / 8; ++n) {
             const int col = 8 * n + 2 * tq;
-            *reinterpret_cast<float2*>(staged + g * C::O_STRIDE + col) =
-                make_float2(o[n][0] * row_scale[0], o[n][1] * row_scale[0]);
-            *reinterpret_cast<float2*>(staged + (g + 8) * C::O_STRIDE + col) =
-                make_float2(o[n][2] * row_scale[1], o[n][3] * row_scale[1]);
+            ptx::st_shared_v2_f32(staged + uint32_t((g * C::O_STRIDE + col) * 4), o[n][0] * row_scale[0],
+                                  o[n][1] * row_scale[0]);
+            ptx::st_shared_v2_f32(staged + uint32_t(((g + 8) * C::O_STRIDE + col) * 4), o[n][2] * row_scale[1],
+                                  o[n][3] * row_scale[1]);
         }
     }
     __syncthreads();
@@ -577,7 +585,7 @@ __device__ __forceinline__ void decode_split(const ptxkit_attention_decode_param
     // ---- Write-out, 8 elements (one 16-byte store of o, two of partial_o) per
     // item. Splits: partial_o only where the row saw keys (the merge skips
     // -inf and reads nothing for NaN). ----
-    const float* const staged = reinterpret_cast<const float*>(smem);
+    const uint32_t staged = smem_base;
     const bool to_workspace = p.splits > 1;
     const int64_t rows_all = int64_t(p.batch) * p.q_len * p.heads_q;
     for (int it = tid; it < C::ROWS * (D / 8); it += C::THREADS) {
@@ -588,20 +596,28 @@ __device__ __forceinline__ void decode_split(const ptxkit_attention_decode_param
         const int t = r / group;
         const int h = kvh * group + (r - t * group);
         const float lse = poisoned ? quiet_nan() : s_lse[rl];
+        // The two float4 halves of the 8 elements, in the order that keeps a
+        // phase of 8 lanes (c .. c + 7 of a row, 8 words apart) on 32
+        // different banks: lanes with c & 4 read their upper half first
+        // (reading the lower halves of all 8 would hit each bank twice).
+        const int first = (c & 4) != 0 ? 4 : 0;
         float v[8];
         {
-            const float4 x0 = *reinterpret_cast<const float4*>(staged + rl * C::O_STRIDE + 8 * c);
-            const float4 x1 = *reinterpret_cast<const float4*>(staged + rl * C::O_STRIDE + 8 * c + 4);
-            v[0] = x0.x, v[1] = x0.y, v[2] = x0.z, v[3] = x0.w;
-            v[4] = x1.x, v[5] = x1.y, v[6] = x1.z, v[7] = x1.w;
+            const uint32_t src = staged + uint32_t((rl * C::O_STRIDE + 8 * c) * 4);
+            const float4 xa = ptx::ld_shared_v4_f32(src + uint32_t(first * 4));
+            const float4 xb = ptx::ld_shared_v4_f32(src + uint32_t((4 - first) * 4));
+            const float4 lo = first == 0 ? xa : xb, hi = first == 0 ? xb : xa;
+            v[0] = lo.x, v[1] = lo.y, v[2] = lo.z, v[3] = lo.w;
+            v[4] = hi.x, v[5] = hi.y, v[6] = hi.z, v[7] = hi.w;
         }
 #pragma unroll
         for (int w = 1; w < C::WN; ++w) {
-            const float* const src = staged + (w * C::ROWS + rl) * C::O_STRIDE + 8 * c;
-            const float4 x0 = *reinterpret_cast<const float4*>(src);
-            const float4 x1 = *reinterpret_cast<const float4*>(src + 4);
-            v[0] += x0.x, v[1] += x0.y, v[2] += x0.z, v[3] += x0.w;
-            v[4] += x1.x, v[5] += x1.y, v[6] += x1.z, v[7] += x1.w;
+            const uint32_t src = staged + uint32_t(((w * C::ROWS + rl) * C::O_STRIDE + 8 * c) * 4);
+            const float4 xa = ptx::ld_shared_v4_f32(src + uint32_t(first * 4));
+            const float4 xb = ptx::ld_shared_v4_f32(src + uint32_t((4 - first) * 4));
+            const float4 lo = first == 0 ? xa : xb, hi = first == 0 ? xb : xa;
+            v[0] += lo.x, v[1] += lo.y, v[2] += lo.z, v[3] += lo.w;
+            v[4] += hi.x, v[5] += hi.y, v[6] += hi.z, v[7] += hi.w;
         }
         if (poisoned) {
 #pragma unroll

@@ -7,6 +7,10 @@
 // A 64x64 output tile per CTA of 256 threads, each thread 4x4 outputs spaced
 // 16 apart (so a warp's shared-memory reads are broadcast or conflict-free),
 // K in steps of 16 through shared memory as fp32, fp32 FMA accumulation.
+// Loads follow the operand's contiguous dimension (K for A and for B [N, K],
+// N for B [K, N]) so that a warp's loads are coalesced; the tiles' rows are
+// 66 floats (2 mod 32 banks), so that the stores of a warp (16 k of two
+// rows, or 32 n of one k) fall on 32 different banks.
 // Split-K as in every GEMM kernel: raw partial sums to the workspace.
 #include <cstdint>
 
@@ -31,8 +35,8 @@ __device__ __forceinline__ float load_ab(const void* base, int64_t index, int32_
 
 extern "C" __global__ void __launch_bounds__(kThreads)
 ptxkit_gemm_general(const __grid_constant__ ptxkit_gemm_params p) {
-    __shared__ float a_tile[kBlockK][kBlockM + 1];
-    __shared__ float b_tile[kBlockK][kBlockN + 1];
+    __shared__ float a_tile[kBlockK][kBlockM + 2];
+    __shared__ float b_tile[kBlockK][kBlockN + 2];
 
     const ptxkit::gemm_tiles::TileCoord tile = ptxkit::gemm_tiles::tile_of(blockIdx.x, p.tiles_m, p.tiles_n, p.group_m, p.splits);
     const int64_t m0 = int64_t(tile.m) * kBlockM;
@@ -48,15 +52,18 @@ ptxkit_gemm_general(const __grid_constant__ ptxkit_gemm_params p) {
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
             const int e = threadIdx.x + i * kThreads;
+            // Along K (A, B [N, K]): 16 consecutive k of a row per half-warp.
             const int row = e / kBlockK, kk = e % kBlockK;
             const int64_t gm = m0 + row, gk = k0 + kk;
             a_tile[kk][row] = (gm < p.m && gk < k_end) ? load_ab(p.a, gm * p.lda + gk, p.ab_dtype) : 0.0f;
-            const int64_t gn = n0 + row;
+            // B [K, N] along N: 32 consecutive n of one k per warp.
+            const int bn = p.b_kn ? e % kBlockN : row, bk = p.b_kn ? e / kBlockN : kk;
+            const int64_t gn = n0 + bn, gbk = k0 + bk;
             float bv = 0.0f;
-            if (gn < p.n && gk < k_end) {
-                bv = load_ab(p.b, p.b_kn ? gk * p.ldb + gn : gn * p.ldb + gk, p.ab_dtype);
+            if (gn < p.n && gbk < k_end) {
+                bv = load_ab(p.b, p.b_kn ? gbk * p.ldb + gn : gn * p.ldb + gbk, p.ab_dtype);
             }
-            b_tile[kk][row] = bv;
+            b_tile[bk][bn] = bv;
         }
         __syncthreads();
 #pragma unroll

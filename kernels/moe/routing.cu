@@ -13,6 +13,14 @@
 //   E/n_group experts scored by the sum of their two largest b; the topk_group
 //   best groups kept; the k largest b inside them chosen; weights are their s
 //   divided by their sum, times the scaling factor.
+//
+// Non-finite logits (include/ptxkit/moe.hpp states the contract): NaN counts
+// as -inf, so that every lane compares the same way and agrees on the choice.
+// Softmax of a row whose maximum is infinite is its limit: the experts at
+// +inf share the probability equally, and a row that is all -inf is uniform
+// (the k lowest expert ids, weight 1/E each). The grouped weights divide by
+// their sum + 1e-20, as DeepSeek-V3's model code does, so that a row whose
+// chosen scores all underflow to 0 (logits below about -88) gets weights 0.
 #include <cstdint>
 
 #include "common/ptx_memory.cuh"
@@ -76,7 +84,7 @@ struct Elem<F16Tag> {
     }
 };
 
-// Loads lane `lane`'s run of the token's logits; invalid slots get -inf.
+// Loads lane `lane`'s run of the token's logits; invalid slots and NaN get -inf.
 template <class T>
 __device__ __forceinline__ void load_run(const T* row, int num_experts, int per_lane, int lane, bool vector_ok,
                                          float (&v)[kMaxPerLane]) {
@@ -102,6 +110,10 @@ __device__ __forceinline__ void load_run(const T* row, int num_experts, int per_
             const int e = first + j;
             v[j] = (j < per_lane && e < num_experts) ? Elem<T>::load(row + e) : neg_inf();
         }
+    }
+#pragma unroll
+    for (int j = 0; j < kMaxPerLane; ++j) {
+        if (v[j] != v[j]) v[j] = neg_inf();
     }
 }
 
@@ -187,12 +199,16 @@ __device__ void topk_softmax(const ptxkit_moe_topk_softmax_params& p) {
     float top[kMaxK];
     select_topk(v, valid, p.per_lane, lane, p.k, ids, top);
 
-    // Softmax denominator over every expert; top[0] is the row maximum.
+    // Softmax denominator over every expert; top[0] is the row maximum. An
+    // infinite maximum would make x - max NaN: the limit instead (the experts
+    // equal to it get exp(0), every other exp(-inf) = 0).
     const float max_logit = top[0];
+    const bool infinite_max = isinf(max_logit);
+    const auto shifted = [&](float x) { return infinite_max ? (x == max_logit ? 0.0f : neg_inf()) : x - max_logit; };
     float sum = 0.0f;
 #pragma unroll
     for (int j = 0; j < kMaxPerLane; ++j) {
-        if ((valid >> j) & 1u) sum += expf(v[j] - max_logit);
+        if ((valid >> j) & 1u) sum += expf(shifted(v[j]));
     }
     sum = ptxkit::ptx::warp_reduce_sum(sum);
 
@@ -201,7 +217,7 @@ __device__ void topk_softmax(const ptxkit_moe_topk_softmax_params& p) {
 #pragma unroll
     for (int i = 0; i < kMaxK; ++i) {
         if (i < p.k) {
-            w[i] = expf(top[i] - max_logit) / sum;
+            w[i] = expf(shifted(top[i])) / sum;
             chosen_sum += w[i];
         }
     }
@@ -302,7 +318,7 @@ __device__ void topk_grouped_sigmoid(const ptxkit_moe_topk_grouped_params& p) {
             chosen_sum += w[i];
         }
     }
-    const float scale = p.routed_scaling_factor / chosen_sum;
+    const float scale = p.routed_scaling_factor / (chosen_sum + 1e-20f);
 #pragma unroll
     for (int i = 0; i < kMaxK; ++i) {
         if (i < p.k) w[i] *= scale;

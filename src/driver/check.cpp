@@ -42,7 +42,10 @@ std::string driver_error_name(CUresult rc) {
 void throw_driver_error(CUresult rc, const char* call, std::string_view context) {
     Status status = Status::driver_error;
     if (rc == CUDA_ERROR_OUT_OF_MEMORY) status = Status::out_of_memory;
-    if (is_sticky(rc)) status = Status::context_unusable;
+    if (is_sticky(rc)) {
+        status = Status::context_unusable;
+        note_sticky_error(rc, call);
+    }
     std::string message = fmt::format("ptxkit: {} failed: {}", call, driver_error_name(rc));
     if (!context.empty()) message += fmt::format(" [{}]", context);
     if (status == Status::context_unusable) {

@@ -18,6 +18,12 @@ inline void cu_check(CUresult rc, const char* call, std::string_view context = {
 // Errors after which the context cannot be used again (CUDA's "sticky" errors).
 bool is_sticky(CUresult rc) noexcept;
 
+// Called by throw_driver_error for every failed call whose error is sticky
+// (defined in runtime/context.cpp): marks the current context, the one the
+// call ran in, unusable, so that every later op on it fails fast instead of
+// issuing more work.
+void note_sticky_error(CUresult rc, const char* call) noexcept;
+
 // "CUDA_ERROR_INVALID_VALUE", or the number when the driver does not know it.
 std::string driver_error_name(CUresult rc);
 

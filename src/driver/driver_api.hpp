@@ -51,6 +51,7 @@ namespace ptxkit::detail {
     X(cuMemcpyDtoDAsync, 3020)              \
     X(cuMemsetD8, 3020)                     \
     X(cuMemsetD8Async, 3020)                \
+    X(cuPointerGetAttributes, 7000)         \
     X(cuEventCreate, 2000)                  \
     X(cuEventDestroy, 4000)                 \
     X(cuEventRecord, 2000)                  \

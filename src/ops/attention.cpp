@@ -332,7 +332,10 @@ bool nothing_to_do(const PrefillProblem& p) { return p.params.batch == 0 || p.to
 
 void run_prefill(const PrefillProblem& p, const AttentionOptions& options, Stream stream) {
     if (nothing_to_do(p)) return;
-    detail::OpContext scope(stream);
+    const auto& a = p.params;
+    detail::OpContext scope("ptxkit::attention_prefill", stream,
+                            {{"q", a.q}, {"k", a.k}, {"v", a.v}, {"o", a.o}, {"lse", a.lse},
+                             {"cu_seqlens_q", a.cu_seqlens_q}, {"cu_seqlens_k", a.cu_seqlens_k}});
     detail::ContextState& ctx = scope.state();
     const PrefillPlan plan = plan_prefill(p, ctx.properties(), options.path);
     if (plan.public_plan.path == AttentionPath::sm90) {
@@ -516,7 +519,11 @@ AttentionPlan attention_prefill_plan(const AttentionArgs& args, const AttentionO
 void attention_decode(const DecodeAttentionArgs& args, const DecodeAttentionOptions& options, Stream stream) {
     const DecodeProblem p = describe(args, options);
     if (p.params.batch == 0) return;
-    detail::OpContext scope(stream);
+    const auto& a = p.params;
+    detail::OpContext scope("ptxkit::attention_decode", stream,
+                            {{"q", a.q}, {"k_cache", a.k_cache}, {"v_cache", a.v_cache}, {"o", a.o}, {"lse", a.lse},
+                             {"page_table", a.page_table}, {"seq_lens", a.seq_lens},
+                             {"options.workspace", p.workspace}});
     detail::ContextState& ctx = scope.state();
     const DecodePlan plan = decode_plan_for(p, ctx.properties());
     detail::attention::launch_decode(ctx, p, plan, stream);

@@ -15,6 +15,7 @@
 
 #include "ops/attention_internal.hpp"
 #include "runtime/launch.hpp"
+#include "ops/shared_memory_fit.hpp"
 
 namespace ptxkit::detail::attention {
 
@@ -93,10 +94,7 @@ bool plan_prefill_sm80(const PrefillProblem& p, const DeviceProperties& device, 
         return false;
     }
     const unsigned shared = t->shared_bytes();
-    if (device.shared_memory_per_block_optin > 0 &&
-        shared > static_cast<unsigned>(device.shared_memory_per_block_optin)) {
-        why = fmt::format("the {} tile needs {} bytes of shared memory, the device allows {}", t->config, shared,
-                          device.shared_memory_per_block_optin);
+    if (!shared_memory_fits(device, kModule, p.dtype == DType::bf16 ? t->bf16_kernel : t->f16_kernel, shared, why)) {
         return false;
     }
     // One CTA per (query block, query head, sequence) on a 1-D grid; the kernel

@@ -17,6 +17,7 @@
 #include "ops/attention_internal.hpp"
 #include "ptxkit/error.hpp"
 #include "runtime/launch.hpp"
+#include "ops/shared_memory_fit.hpp"
 
 namespace ptxkit::detail::attention {
 
@@ -195,9 +196,8 @@ bool plan_prefill_sm90(const PrefillProblem& p, const DeviceProperties& device, 
     }
 
     const unsigned smem = shared_bytes(*t);
-    if (smem > static_cast<unsigned>(device.shared_memory_per_block_optin)) {
-        why = fmt::format("needs {} bytes of shared memory per block, the device allows {}", smem,
-                          device.shared_memory_per_block_optin);
+    if (!shared_memory_fits(device, "attention.prefill_sm90", p.dtype == DType::bf16 ? t->kernel_bf16 : t->kernel_f16,
+                            smem, why)) {
         return false;
     }
 

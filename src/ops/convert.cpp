@@ -41,7 +41,7 @@ void convert(const TensorView& dst, const TensorView& src, Stream stream) {
     check.no_overlap("dst", dst.data, n * dtype_size(dst.dtype), "src", src.data, n * dtype_size(src.dtype));
     if (n == 0) return;
 
-    detail::OpContext scope(stream);
+    detail::OpContext scope("ptxkit::convert", stream, {{"dst", dst.data}, {"src", src.data}});
     detail::ContextState& ctx = scope.state();
     const char* name = kernel_for(dst.dtype, src.dtype);
     const detail::Kernel& k = ctx.kernel("util.convert", name);

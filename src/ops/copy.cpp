@@ -42,7 +42,7 @@ void copy(void* dst, const void* src, std::size_t bytes, Stream stream) {
     }
     check.no_overlap("dst", dst, bytes, "src", src, bytes);
 
-    detail::OpContext scope(stream);
+    detail::OpContext scope("ptxkit::copy", stream, {{"dst", dst}, {"src", src}});
     detail::ContextState& ctx = scope.state();
     const auto d = reinterpret_cast<CUdeviceptr>(dst);
     const auto s = reinterpret_cast<CUdeviceptr>(src);

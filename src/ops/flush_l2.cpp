@@ -21,7 +21,7 @@ void flush_l2(void* scratch, std::size_t bytes, Stream stream) {
     check.not_null("scratch", scratch);
     check.aligned("scratch", scratch, 16);
 
-    detail::OpContext scope(stream);
+    detail::OpContext scope("ptxkit::flush_l2", stream, {{"scratch", scratch}});
     detail::ContextState& ctx = scope.state();
     const auto needed = static_cast<std::size_t>(2 * ctx.properties().l2_bytes);
     if (bytes < needed) {

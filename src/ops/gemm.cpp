@@ -106,7 +106,16 @@ void check_matrix(const detail::ArgCheck& check, const char* arg, const TensorVi
     }
 }
 
-std::int64_t leading_dim(const TensorView& t) { return std::max<std::int64_t>(t.stride[0], t.shape[1]); }
+// A matrix of one row has no second row for its stride to reach: PyTorch
+// hands such views over with any stride[0] (a row sliced out of a bigger
+// matrix, an expanded vector). Its leading dimension is then the dense one,
+// rounded up to 8 elements, so that the view qualifies for the tensor-core
+// paths and its tensor map (TMA needs strides that are multiples of 16 bytes
+// and below 2^40) whatever the stride said.
+std::int64_t leading_dim(const TensorView& t) {
+    if (t.shape[0] <= 1) return (std::max<std::int64_t>(t.shape[1], 1) + 7) / 8 * 8;
+    return std::max<std::int64_t>(t.stride[0], t.shape[1]);
+}
 
 Problem check_and_describe(const TensorView& a, const TensorView& b, const TensorView& d, const GemmOptions& o) {
     const detail::ArgCheck check("ptxkit::gemm");
@@ -275,7 +284,9 @@ void gemm(const TensorView& a, const TensorView& b, const TensorView& d, const G
     const Problem p = check_and_describe(a, b, d, options);
     if (p.m == 0 || p.n == 0) return;
 
-    detail::OpContext scope(stream);
+    detail::OpContext scope("ptxkit::gemm", stream,
+                            {{"a", p.a}, {"b", p.b}, {"d", p.d}, {"options.c", options.c.data},
+                             {"options.bias", options.bias.data}, {"options.workspace", options.workspace}});
     detail::ContextState& ctx = scope.state();
     if (p.k == 0) {  // nothing to multiply: the epilogue alone
         Plan plan;

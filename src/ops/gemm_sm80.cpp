@@ -11,6 +11,7 @@
 
 #include "ops/gemm_internal.hpp"
 #include "runtime/launch.hpp"
+#include "ops/shared_memory_fit.hpp"
 
 namespace ptxkit::detail::gemm {
 
@@ -66,10 +67,7 @@ bool plan_sm80(const Problem& p, const DeviceProperties& device, Plan& plan, std
     const Sm80Tile& t = small ? kSmall : kLarge;
 
     const unsigned shared = t.shared_bytes();
-    if (device.shared_memory_per_block_optin > 0 &&
-        shared > static_cast<unsigned>(device.shared_memory_per_block_optin)) {
-        why = fmt::format("the {} tile needs {} bytes of shared memory, the device allows {}", t.config, shared,
-                          device.shared_memory_per_block_optin);
+    if (!shared_memory_fits(device, kModule, p.ab_dtype == DType::bf16 ? t.bf16_kernel : t.f16_kernel, shared, why)) {
         return false;
     }
 

@@ -15,6 +15,7 @@
 #include "ops/tensor_map.hpp"
 #include "ptxkit/error.hpp"
 #include "runtime/launch.hpp"
+#include "ops/shared_memory_fit.hpp"
 
 namespace ptxkit::detail::gemm {
 
@@ -108,6 +109,15 @@ bool plan_sm90(const Problem& p, const DeviceProperties& device, Plan& plan, std
         why = "M, N and K must be at least 1 (K = 0 is served by the epilogue-only kernel)";
         return false;
     }
+    // cuTensorMapEncodeTiled takes strides below 2^40 bytes only.
+    constexpr std::uint64_t kMaxTmaStride = std::uint64_t{1} << 40;
+    const auto stride_ok = [&](std::int64_t ld, DType dtype) {
+        return static_cast<std::uint64_t>(ld) < kMaxTmaStride / dtype_size(dtype);
+    };
+    if (!stride_ok(p.lda, p.ab_dtype) || !stride_ok(p.ldb, p.ab_dtype) || !stride_ok(p.ldd, p.cd_dtype)) {
+        why = "a leading dimension of 2^40 bytes or more (the limit of a TMA tensor map's strides)";
+        return false;
+    }
     constexpr std::int64_t kMax = std::numeric_limits<std::int32_t>::max();  // TMA coordinates are s32
     if (p.m > kMax || p.n > kMax || p.k > kMax) {
         why = "M, N and K must fit in 32-bit TMA coordinates";
@@ -116,11 +126,9 @@ bool plan_sm90(const Problem& p, const DeviceProperties& device, Plan& plan, std
 
     const TileConfig& t = choose_tile(p, device.sm_count);
     const unsigned smem = shared_bytes(t);
-    if (smem > static_cast<unsigned>(device.shared_memory_per_block_optin)) {
-        why = fmt::format("needs {} bytes of shared memory per block, the device allows {}", smem,
-                          device.shared_memory_per_block_optin);
-        return false;
-    }
+    const int layout = p.b_kn ? 1 : 0;
+    const char* kernel = p.ab_dtype == DType::bf16 ? t.kernel_bf16[layout] : t.kernel_f16[layout];
+    if (!shared_memory_fits(device, "gemm.sm90_gemm", kernel, smem, why)) return false;
 
     const std::int64_t tiles = ceil_div(p.m, kBlockM) * ceil_div(p.n, t.block_n);
     int splits = choose_splits(tiles, device.sm_count, p.k, kBlockK, p.workspace_bytes, p.m, p.n);
@@ -145,8 +153,7 @@ bool plan_sm90(const Problem& p, const DeviceProperties& device, Plan& plan, std
 
     GemmPlan& g = plan.public_plan;
     g.path = GemmPath::sm90;
-    const int layout = p.b_kn ? 1 : 0;
-    g.kernel = p.ab_dtype == DType::bf16 ? t.kernel_bf16[layout] : t.kernel_f16[layout];
+    g.kernel = kernel;
     g.config = t.config[layout][cluster - 1];
     g.block_m = kBlockM;
     g.block_n = t.block_n;
@@ -193,13 +200,15 @@ void launch_sm90(ContextState& ctx, const Problem& p, const Plan& plan, CUstream
     LaunchConfig c;
     c.op = "gemm";
     c.grid.x = g.grid;
+    ContextState::ClusterOccupancy occupancy;
     if (cluster > 1) {
         // A persistent grid must be resident at once: no more clusters than
         // the GPU can hold together (GPCs may not pair up every SM).
         c.cluster.x = static_cast<unsigned>(cluster);
-        const int resident =
-            ctx.max_active_clusters(kernel, plan.block_threads, plan.dynamic_shared_bytes, c.cluster.x);
-        if (resident > 0) c.grid.x = std::min(c.grid.x, static_cast<unsigned>(resident) * c.cluster.x);
+        occupancy = ctx.max_active_clusters(kernel, plan.block_threads, plan.dynamic_shared_bytes, c.cluster.x);
+        if (occupancy.clusters > 0) {
+            c.grid.x = std::min(c.grid.x, static_cast<unsigned>(occupancy.clusters) * c.cluster.x);
+        }
     }
     c.block.x = plan.block_threads;
     c.dynamic_shared_bytes = plan.dynamic_shared_bytes;
@@ -207,6 +216,10 @@ void launch_sm90(ContextState& ctx, const Problem& p, const Plan& plan, CUstream
         c.shapes = fmt::format("M={} N={} K={} {}{}", p.m, p.n, p.k, dtype_name(p.ab_dtype), p.b_kn ? " B[K,N]" : "");
         c.config = fmt::format("{} splits={} tiles={} epilogue={}", g.config, g.splits, g.tiles,
                                d_tma_store ? "stmatrix+TMA store" : "registers");
+        if (occupancy.error != CUDA_SUCCESS) {
+            c.config += fmt::format(" grid-uncapped(cuOccupancyMaxActiveClusters: {})",
+                                    driver_error_name(occupancy.error));
+        }
     }
     launch(ctx, kernel, c, stream, tma_a, tma_b, tma_d, params);
 }

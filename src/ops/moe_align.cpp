@@ -149,7 +149,12 @@ void align(const TensorView& ids, int num_experts, int block_m, const AlignOutpu
         }
     }
 
-    detail::OpContext scope(stream);
+    detail::OpContext scope("ptxkit::moe::align", stream,
+                            {{"ids", ids.data}, {"outputs.counts", out.counts.data},
+                             {"outputs.padded_offsets", out.padded_offsets.data},
+                             {"outputs.sorted_pairs", out.sorted_pairs.data},
+                             {"outputs.block_expert", out.block_expert.data}, {"outputs.inverse", out.inverse.data},
+                             {"outputs.total_padded", out.total_padded.data}, {"workspace", workspace}});
     detail::ContextState& ctx = scope.state();
     ptxkit_moe_align_params p{};
     p.ids = static_cast<const std::int32_t*>(ids.data);

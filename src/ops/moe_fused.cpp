@@ -333,7 +333,10 @@ void fused_moe(const TensorView& hidden, const TensorView& router_logits, const 
     const Carve& c = r.carve;
     if (c.tokens == 0) return;
 
-    detail::OpContext scope(stream);
+    detail::OpContext scope("ptxkit::moe::fused_moe", stream,
+                            {{"hidden", hidden.data}, {"router_logits", router_logits.data}, {"w13", w13.data},
+                             {"w2", w2.data}, {"out", out.data}, {"options.bias", options.bias.data},
+                             {"options.shared_output", options.shared_output.data}, {"workspace", workspace}});
     detail::ContextState& ctx = scope.state();
     // Planned before anything is launched: a path that cannot run throws here.
     r.plan1 = detail::moe_gemm::plan_grouped(r.gemm1, ctx.properties(), options.path);

@@ -295,8 +295,10 @@ GroupedProblem check_masked(const char* op, const TensorView& a, const TensorVie
     return p;
 }
 
-void launch(const GroupedProblem& p, const GemmPath path, Stream stream) {
-    detail::OpContext scope(stream);
+void launch(const char* op, const GroupedProblem& p, const GemmPath path, Stream stream) {
+    detail::OpContext scope(op, stream,
+                            {{"a", p.a}, {"weights", p.b}, {"out", p.d}, {"block_expert", p.block_expert},
+                             {"total_padded", p.total_padded}, {"counts", p.counts}});
     detail::ContextState& ctx = scope.state();
     const GroupedPlan plan = detail::moe_gemm::plan_grouped(p, ctx.properties(), path);
     if (plan.public_plan.path == GemmPath::sm90) {
@@ -316,7 +318,7 @@ void grouped_gemm(const TensorView& a, const TensorView& weights, const TensorVi
     const GroupedProblem p =
         check_contiguous("ptxkit::moe::grouped_gemm", a, weights, block_expert, total_padded, block_m, out, options);
     if (empty(p)) return;
-    launch(p, options.path, stream);
+    launch("ptxkit::moe::grouped_gemm", p, options.path, stream);
 }
 
 GroupedGemmPlan grouped_gemm_plan(const TensorView& a, const TensorView& weights, const TensorView& block_expert,
@@ -331,7 +333,7 @@ void grouped_gemm_masked(const TensorView& a, const TensorView& weights, const T
                          const TensorView& out, const GroupedGemmOptions& options, Stream stream) {
     const GroupedProblem p = check_masked("ptxkit::moe::grouped_gemm_masked", a, weights, counts, out, options);
     if (empty(p)) return;
-    launch(p, options.path, stream);
+    launch("ptxkit::moe::grouped_gemm_masked", p, options.path, stream);
 }
 
 GroupedGemmPlan grouped_gemm_masked_plan(const TensorView& a, const TensorView& weights, const TensorView& counts,

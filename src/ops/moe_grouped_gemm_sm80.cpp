@@ -11,13 +11,13 @@
 
 #include "ops/moe_grouped_gemm_internal.hpp"
 #include "runtime/launch.hpp"
+#include "ops/shared_memory_fit.hpp"
 
 namespace ptxkit::detail::moe_gemm {
 
 namespace {
 
 constexpr const char* kModule = "moe.grouped_gemm_sm80";
-constexpr unsigned kStaticShared = 2176;  // the kernel's per-expert tile-row table
 
 // Mirrors sm80_mainloop.cuh's Large and Small (static_asserts in the kernel
 // file pin the shared memory and thread counts).
@@ -68,10 +68,7 @@ bool plan_sm80(const GroupedProblem& p, const DeviceProperties& device, GroupedP
     const Sm80Tile& t = small ? kSmall : kLarge;
 
     const unsigned shared = t.shared_bytes();
-    if (device.shared_memory_per_block_optin > 0 &&
-        shared + kStaticShared > static_cast<unsigned>(device.shared_memory_per_block_optin)) {
-        why = fmt::format("the {} tile needs {} bytes of shared memory, the device allows {}", t.config,
-                          shared + kStaticShared, device.shared_memory_per_block_optin);
+    if (!shared_memory_fits(device, kModule, p.ab_dtype == DType::bf16 ? t.bf16_kernel : t.f16_kernel, shared, why)) {
         return false;
     }
 

@@ -14,6 +14,7 @@
 #include "ops/sm90_mainloop_plan.hpp"
 #include "ptxkit/error.hpp"
 #include "runtime/launch.hpp"
+#include "ops/shared_memory_fit.hpp"
 
 namespace ptxkit::detail::moe_gemm {
 
@@ -25,9 +26,6 @@ using sm90_mainloop::kBlockK;
 using sm90_mainloop::kBlockM;
 using sm90_mainloop::kThreads;
 constexpr int kGroupM = 8;
-// The kernel's static table of per-expert tile-row offsets (513 x i32), as
-// ptxas places it in front of the 1024-aligned dynamic shared memory.
-constexpr unsigned kStaticShared = 3072;
 constexpr std::uint64_t kMaxTmaStride = std::uint64_t{1} << 40;  // cuTensorMapEncodeTiled: bytes
 
 struct TileConfig {
@@ -103,9 +101,7 @@ bool plan_sm90(const GroupedProblem& p, const DeviceProperties& device, GroupedP
 
     const TileConfig& t = choose_tile(p, device.sm_count);
     const unsigned smem = shared_bytes(t);
-    if (smem + kStaticShared > static_cast<unsigned>(device.shared_memory_per_block_optin)) {
-        why = fmt::format("needs {} bytes of shared memory per block, the device allows {}", smem + kStaticShared,
-                          device.shared_memory_per_block_optin);
+    if (!shared_memory_fits(device, kModule, p.ab_dtype == DType::bf16 ? t.kernel_bf16 : t.kernel_f16, smem, why)) {
         return false;
     }
 

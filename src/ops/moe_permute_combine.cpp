@@ -99,7 +99,9 @@ void permute(const TensorView& hidden, const TensorView& sorted_pairs, const Ten
     };
     p.unit_bytes = fits(16) ? 16 : fits(4) ? 4 : 2;
 
-    detail::OpContext scope(stream);
+    detail::OpContext scope("ptxkit::moe::permute", stream,
+                            {{"hidden", hidden.data}, {"sorted_pairs", sorted_pairs.data},
+                             {"total_padded", total_padded.data}, {"permuted", permuted.data}});
     detail::ContextState& ctx = scope.state();
     detail::LaunchConfig c;
     c.op = "moe.permute";
@@ -180,7 +182,9 @@ void combine(const TensorView& y, const TensorView& weights, const TensorView& i
                   rows_aligned(out.data, p.out_stride, out.dtype) &&
                   (!has_shared || rows_aligned(shared.data, p.shared_stride, shared.dtype));
 
-    detail::OpContext scope(stream);
+    detail::OpContext scope("ptxkit::moe::combine", stream,
+                            {{"y", y.data}, {"weights", weights.data}, {"inverse", inverse.data},
+                             {"shared", has_shared ? shared.data : nullptr}, {"out", out.data}});
     detail::ContextState& ctx = scope.state();
     const std::string name = y.dtype == out.dtype ? fmt::format("ptxkit_moe_combine_{}", suffix(out.dtype))
                                                   : fmt::format("ptxkit_moe_combine_f32_to_{}", suffix(out.dtype));

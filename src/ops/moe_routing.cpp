@@ -87,7 +87,8 @@ void topk_softmax(const TensorView& logits, const TensorView& weights, const Ten
     check.in_range("logits.shape[0] (tokens)", shape.tokens, 0, std::int64_t{65535} * kWarpsPerBlock * 1024);
     if (shape.tokens == 0) return;
 
-    detail::OpContext scope(stream);
+    detail::OpContext scope("ptxkit::moe::topk_softmax", stream,
+                            {{"logits", logits.data}, {"weights", weights.data}, {"ids", ids.data}});
     detail::ContextState& ctx = scope.state();
     const auto& kernel = ctx.kernel("moe.routing", softmax_kernel(logits.dtype));
     ptxkit_moe_topk_softmax_params p{};
@@ -137,7 +138,8 @@ void topk_grouped_sigmoid(const TensorView& logits, const TensorView& bias, cons
     check.in_range("logits.shape[0] (tokens)", shape.tokens, 0, std::int64_t{65535} * kWarpsPerBlock * 1024);
     if (shape.tokens == 0) return;
 
-    detail::OpContext scope(stream);
+    detail::OpContext scope("ptxkit::moe::topk_grouped_sigmoid", stream,
+                            {{"logits", logits.data}, {"bias", bias.data}, {"weights", weights.data}, {"ids", ids.data}});
     detail::ContextState& ctx = scope.state();
     const auto& kernel =
         ctx.kernel("moe.routing", grouped_kernel(logits.dtype));

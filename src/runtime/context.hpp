@@ -1,14 +1,19 @@
 // Contexts and the kernels loaded into them.
 //
 // ptxkit works in the caller's context: the context of the stream an op is
-// given (or the current one for the default stream), which for the CUDA
-// runtime and PyTorch is the device's primary context. When no context is
-// current, device 0's primary context is retained and made current, as the
-// CUDA runtime does. Modules are loaded on first use per context and their
-// functions configured once at load, never per launch.
+// given, which for the CUDA runtime and PyTorch is the device's primary
+// context. With the default stream it is the context of the device that holds
+// the op's tensors: the current context when it is on that device, else the
+// device's primary context (as PyTorch runs an op on its tensors' device).
+// Tensors on two devices, or on another device than the stream, are rejected
+// before anything runs. When nothing tells (no tensors the driver knows, and
+// no current context), device 0's primary context is retained and made
+// current, as the CUDA runtime does. Modules are loaded on first use per
+// context and their functions configured once at load, never per launch.
 #pragma once
 
 #include <atomic>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,13 +50,18 @@ public:
 
     // How many clusters of `cluster_x` CTAs of `kernel` (block_threads
     // threads, dynamic_shared_bytes each) can be resident at once
-    // (cuOccupancyMaxActiveClusters, asked once per combination): the
-    // largest grid, in clusters, that a persistent kernel may launch. 0 when
-    // the driver cannot tell.
-    int max_active_clusters(const Kernel& kernel, unsigned block_threads, unsigned dynamic_shared_bytes,
-                            unsigned cluster_x);
+    // (cuOccupancyMaxActiveClusters): the largest grid, in clusters, that a
+    // persistent kernel may launch. An answer is cached per combination; a
+    // failed query is not (the next launch asks again), and returns
+    // clusters = 0 with the driver's error.
+    struct ClusterOccupancy {
+        int clusters = 0;
+        CUresult error = CUDA_SUCCESS;
+    };
+    ClusterOccupancy max_active_clusters(const Kernel& kernel, unsigned block_threads, unsigned dynamic_shared_bytes,
+                                         unsigned cluster_x);
 
-    // Set when a launch met a sticky error: every later op fails fast.
+    // Set when a driver call met a sticky error: every later op fails fast.
     void mark_unusable(std::string reason);
     void throw_if_unusable() const;
 
@@ -69,14 +79,25 @@ private:
     std::map<std::string, LoadedModule, std::less<>> modules_;
     std::map<std::tuple<CUfunction, unsigned, unsigned, unsigned>, int> max_active_clusters_;
     std::atomic<bool> unusable_{false};
+    mutable std::mutex reason_mutex_;  // guards unusable_reason_
     std::string unusable_reason_;
 };
 
-// The context an op runs in, for the duration of the op: the stream's
-// context, pushed when it is not the current one, and popped at the end.
+// A device pointer that an op reads or writes, with the name of the argument
+// it came in (for error messages). Null pointers (absent optional tensors) are
+// ignored.
+struct OpData {
+    const char* name;
+    const void* data;
+};
+
+// The context an op runs in, for the duration of the op (see the top of this
+// file): pushed when it is not the current one, and popped at the end. Throws
+// invalid_argument, naming the tensors (or the stream) and their devices, when
+// `data` spans two devices or lies on another device than `stream`.
 class OpContext {
 public:
-    explicit OpContext(CUstream stream);
+    OpContext(const char* op, CUstream stream, std::initializer_list<OpData> data);
     ~OpContext();
     OpContext(const OpContext&) = delete;
     OpContext& operator=(const OpContext&) = delete;

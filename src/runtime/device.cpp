@@ -118,6 +118,34 @@ const EmbeddedModule* find_module(std::string_view name) noexcept {
     }
     return nullptr;
 }
+
+int static_shared_bytes(std::string_view module, std::string_view kernel, int cc_major, int cc_minor) noexcept {
+    const EmbeddedModule* m = find_module(module);
+    if (m == nullptr) return 0;
+    const int device_sm = cc_major * 10 + cc_minor;
+    int best_sm = -1;
+    int best_bytes = 0;
+    for (std::size_t i = 0; i < m->kernel_count; ++i) {
+        const KernelResources& k = m->kernels[i];
+        if (kernel != k.kernel) continue;
+        std::string_view arch(k.arch);  // "sm_90a", "sm_80"
+        if (arch.size() < 5 || arch.substr(0, 3) != "sm_") continue;
+        arch.remove_prefix(3);
+        const bool specific = arch.back() == 'a';
+        if (specific) arch.remove_suffix(1);
+        int sm = 0;
+        for (char c : arch) {
+            if (c < '0' || c > '9') return 0;
+            sm = sm * 10 + (c - '0');
+        }
+        const bool runs = specific ? sm == device_sm : sm <= device_sm && sm / 10 == device_sm / 10;
+        if (runs && sm > best_sm) {
+            best_sm = sm;
+            best_bytes = k.shared_bytes;
+        }
+    }
+    return best_bytes;
+}
 }  // namespace detail::embedded
 
 }  // namespace ptxkit

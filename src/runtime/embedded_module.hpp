@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <span>
-#include <span>
 #include <string_view>
 
 namespace ptxkit::detail::embedded {
@@ -36,5 +35,14 @@ std::span<const EmbeddedModule* const> all_modules() noexcept;
 
 // nullptr when no module has that name.
 const EmbeddedModule* find_module(std::string_view name) noexcept;
+
+// The static shared memory (ptxas -v's "bytes smem") of `kernel` in the SASS
+// that a device of compute capability cc_major.cc_minor runs: the module's
+// newest SASS target that the device can run (an sm_NNa target only on
+// exactly NN). Planners add it to the dynamic shared memory they ask for, so
+// that a kernel over the device's opt-in limit is never chosen. 0 when the
+// build has no such SASS (the kernel then comes from PTX, and the launch
+// checks the driver's own figure).
+int static_shared_bytes(std::string_view module, std::string_view kernel, int cc_major, int cc_minor) noexcept;
 
 }  // namespace ptxkit::detail::embedded

@@ -11,6 +11,7 @@
 
 #include "gemm/tile_scheduler.h"
 #include "ops/gemm_internal.hpp"
+#include "runtime/embedded_module.hpp"
 #include "ptxkit/ptxkit.h"
 #include "ptxkit/ptxkit.hpp"
 #include "support/expect_error.hpp"
@@ -233,6 +234,63 @@ TEST(Planners, PlannedKernelsExistInTheirModules) {
         }
     }
     EXPECT_EQ(planned, 100) << "every family serves every case, but sm90 not on the A100";
+}
+
+// Dynamic plus the kernel's static shared memory (the ptxas report embedded
+// with the build) must fit the device's opt-in limit; one byte less and the
+// planner must pass the kernel over for the next family instead of letting
+// the launch fail.
+TEST(Planners, StaticSharedMemoryCountsAndOverTheLimitFallsBack) {
+    struct Family {
+        bool (*plan)(const Problem&, const ptxkit::DeviceProperties&, Plan&, std::string&);
+        const char* module;
+    };
+    const Family families[] = {{&ptxkit::detail::gemm::plan_sm90, "gemm.sm90_gemm"},
+                               {&ptxkit::detail::gemm::plan_sm80, "gemm.sm80_gemm"}};
+    int planned = 0;
+    for (auto [m, n, k] : {std::tuple{4096, 4096, 4096}, std::tuple{16, 12288, 4096}, std::tuple{130, 200, 96}}) {
+        for (const auto& device : {a100(), h100()}) {
+            for (const Family& f : families) {
+                const Problem p = aligned_problem(m, n, k);
+                Plan plan;
+                std::string why;
+                if (!f.plan(p, device, plan, why)) continue;
+                ++planned;
+                const int static_bytes = ptxkit::detail::embedded::static_shared_bytes(
+                    f.module, plan.public_plan.kernel, device.cc_major, device.cc_minor);
+                const long long total = static_cast<long long>(plan.dynamic_shared_bytes) + static_bytes;
+                EXPECT_LE(total, device.shared_memory_per_block_optin) << plan.public_plan.kernel;
+                // One byte less: the family declines (plan_for then tries the next one).
+                ptxkit::DeviceProperties smaller = device;
+                smaller.shared_memory_per_block_optin = static_cast<int>(total - 1);
+                Plan declined;
+                EXPECT_FALSE(f.plan(p, smaller, declined, why))
+                    << plan.public_plan.kernel << " chosen with " << total - 1 << " bytes allowed";
+                EXPECT_NE(why.find("bytes of shared memory per block"), std::string::npos) << why;
+            }
+        }
+    }
+    EXPECT_EQ(planned, 9) << "sm90 on the H100, sm80 on both";
+}
+
+// The lookup picks the SASS the device runs: sm_90a only on 9.0, sm_80 on 8.x.
+TEST(Planners, StaticSharedMemoryOfTheSassTheDeviceRuns) {
+    using ptxkit::detail::embedded::static_shared_bytes;
+    bool found = false;
+    for (const auto& k : ptxkit::embedded_kernels()) {
+        if (k.module != "moe.grouped_gemm_sm80" || k.shared_bytes == 0) continue;
+        found = true;
+        if (k.arch == "sm_80") {
+            EXPECT_EQ(static_shared_bytes(k.module, k.kernel, 8, 0), k.shared_bytes) << k.kernel;
+            EXPECT_EQ(static_shared_bytes(k.module, k.kernel, 8, 9), k.shared_bytes) << k.kernel;
+            EXPECT_EQ(static_shared_bytes(k.module, k.kernel, 7, 5), 0) << "sm_80 SASS does not run on 7.5";
+        } else if (k.arch == "sm_90a") {
+            EXPECT_EQ(static_shared_bytes(k.module, k.kernel, 9, 0), k.shared_bytes) << k.kernel;
+            EXPECT_EQ(static_shared_bytes(k.module, k.kernel, 10, 0), 0) << "sm_90a SASS runs on 9.0 only";
+        }
+    }
+    EXPECT_TRUE(found) << "the sm80 grouped GEMM has a static tile-row table";
+    EXPECT_EQ(static_shared_bytes("no.such_module", "k", 9, 0), 0);
 }
 
 TEST(Planners, Sm90ClustersOnlyWhereTheSharedBTilePays) {

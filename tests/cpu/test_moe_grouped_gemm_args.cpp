@@ -22,6 +22,7 @@
 #include "ops/moe_grouped_gemm_internal.hpp"
 #include "ptxkit/ptxkit.h"
 #include "ptxkit/ptxkit.hpp"
+#include "runtime/embedded_module.hpp"
 #include "support/expect_error.hpp"
 #include "support/moe_reference.hpp"
 
@@ -228,7 +229,16 @@ TEST(GroupedPlanning, Sm90OnHopperForBlockM128AndUp) {
         EXPECT_EQ(plan.block_threads, 384u);
         EXPECT_EQ(plan.out_columns, plan.public_plan.block_n / 2) << "SwiGLU halves the output columns";
         EXPECT_EQ(plan.tiles_n, (2048 + plan.out_columns - 1) / plan.out_columns);
-        EXPECT_LE(plan.dynamic_shared_bytes + 3072, static_cast<unsigned>(h100().shared_memory_per_block_optin));
+        const int static_bytes = ptxkit::detail::embedded::static_shared_bytes(
+            "moe.grouped_gemm_sm90", plan.public_plan.kernel, 9, 0);
+        EXPECT_GT(static_bytes, 0) << "the kernel's static table of tile-row offsets";
+        const unsigned total = plan.dynamic_shared_bytes + static_cast<unsigned>(static_bytes);
+        EXPECT_LE(total, static_cast<unsigned>(h100().shared_memory_per_block_optin));
+        // One byte less: the sm80 family serves it instead.
+        ptxkit::DeviceProperties smaller = h100();
+        smaller.shared_memory_per_block_optin = static_cast<int>(total - 1);
+        const GroupedPlan fallback = ptxkit::detail::moe_gemm::plan_grouped(p, smaller, GemmPath::automatic);
+        EXPECT_EQ(fallback.public_plan.path, GemmPath::sm80);
     }
 }
 

@@ -18,6 +18,7 @@
 
 #include "attention_test_util.hpp"
 #include "gpu_test.hpp"
+#include "support/sim_profile.hpp"
 #include "ptxkit/ptxkit.hpp"
 #include "support/attention_reference.hpp"
 
@@ -42,6 +43,7 @@ struct DecodeCase {
     int extra_pages = 3;           // max_pages beyond what max_seq_len needs
     int bad_page_sequence = -1;    // this sequence gets a page id out of range
     std::int64_t max_seq_len = 0;  // 0: the largest of seq_lens
+    bool nan_before_window = false;  // K and V of the keys no query's window reaches hold NaN (recycled pages)
 
     std::string name() const {
         std::string s = "lens=[";
@@ -50,7 +52,7 @@ struct DecodeCase {
              " D=" + std::to_string(d) + " page=" + std::to_string(page_size) + " " + ptxkit::dtype_name(dtype) +
              " window_left=" + std::to_string(window_left) + " softcap=" + std::to_string(softcap) +
              " splits=" + std::to_string(splits) + " ws=" + std::to_string(static_cast<int>(workspace)) +
-             " bad_page=" + std::to_string(bad_page_sequence);
+             " bad_page=" + std::to_string(bad_page_sequence) + (nan_before_window ? " nan_before_window" : "");
         return s;
     }
 };
@@ -94,8 +96,28 @@ DecodeRun run_case(const DecodeCase& cs, std::uint64_t seed) {
 
     std::vector<double> kv_values, vv_values, qv;
     const std::size_t cache_elems = static_cast<std::size_t>(num_pages * ps * cs.hkv * d);
-    const auto k_bits = ptxkit::testing::random_half(cache_elems, 1.0, cs.dtype, rng, kv_values);
-    const auto v_bits = ptxkit::testing::random_half(cache_elems, 1.0, cs.dtype, rng, vv_values);
+    auto k_bits = ptxkit::testing::random_half(cache_elems, 1.0, cs.dtype, rng, kv_values);
+    auto v_bits = ptxkit::testing::random_half(cache_elems, 1.0, cs.dtype, rng, vv_values);
+    if (cs.nan_before_window && cs.window_left >= 0) {
+        // Engines recycle the pages that fall out of every query's window:
+        // what they hold then is anything, NaN included. The kernel must not
+        // read those keys (0 * NaN would be NaN); the reference never does.
+        const std::uint16_t nan_bits = cs.dtype == DType::bf16 ? 0x7FC0 : 0x7E00;
+        for (std::int64_t b = 0; b < batch; ++b) {
+            const std::int64_t len = std::min<std::int64_t>(cs.seq_lens[b], max_len);
+            const std::int64_t first_attended = std::max<std::int64_t>(0, len - cs.q_len - cs.window_left);
+            const std::vector<std::int32_t> row(table.begin() + b * max_pages, table.begin() + (b + 1) * max_pages);
+            for (std::int64_t pos = 0; pos < first_attended; ++pos) {
+                const auto loc = ptxkit::testing::paged_location(row, pos, ps);
+                if (loc.page < 0 || loc.page >= num_pages) continue;
+                const std::size_t base = static_cast<std::size_t>((loc.page * ps + loc.row) * cs.hkv * d);
+                std::fill(k_bits.begin() + static_cast<std::ptrdiff_t>(base),
+                          k_bits.begin() + static_cast<std::ptrdiff_t>(base + cs.hkv * d), nan_bits);
+                std::fill(v_bits.begin() + static_cast<std::ptrdiff_t>(base),
+                          v_bits.begin() + static_cast<std::ptrdiff_t>(base + cs.hkv * d), nan_bits);
+            }
+        }
+    }
     const auto q_bits =
         ptxkit::testing::random_half(static_cast<std::size_t>(batch * cs.q_len * cs.hq * d), 2.0, cs.dtype, rng, qv);
 
@@ -217,6 +239,10 @@ TEST_F(AttentionDecode, EveryPageSizeAndQLen) {
 TEST_F(AttentionDecode, HeadDimsGqaRatiosAndMqa) {
     const auto seed = ptxkit::testing::fresh_seed();
     std::uint64_t i = 0;
+    // 17 to 32 query rows per KV head (q_len x group = 3 x 8): the 32-row kernels.
+    for (int d : {64, 128, 256}) {
+        run_case({.seq_lens = {sim_or(700, 200), 9}, .q_len = 3, .hq = 16, .hkv = 2, .d = d}, seed + ++i);
+    }
     // Software GPU: 700 -> 300 and 500 -> 260 keys (still several pages and key blocks).
     for (int d : {64, 128, 256}) {
         for (int ratio : {1, 4, 8}) {
@@ -258,6 +284,42 @@ TEST_F(AttentionDecode, SplitsCoverOnlyTheWindow) {
     run_case({.seq_lens = {4100, 64}, .q_len = 4, .hq = 4, .hkv = 4, .d = 64, .window_left = 4000}, seed + ++i);
     run_case({.seq_lens = {5000, 3000}, .window_left = 200, .bad_page_sequence = 0}, seed + ++i);
     run_case({.seq_lens = {5000, 3000}, .window_left = 200, .splits = 4, .bad_page_sequence = 0}, seed + ++i);
+}
+
+// Keys before every query's window hold NaN (recycled pages): they are
+// zero-filled, never read, so no output is NaN. Windows that start inside a
+// key block and inside a page, several queries, forced splits, f16.
+TEST_F(AttentionDecode, KeysBeforeTheWindowAreNeverRead) {
+    const auto seed = ptxkit::testing::fresh_seed();
+    int i = 0;
+    run_case({.seq_lens = {900, 50, 300}, .q_len = 3, .window_left = 100, .nan_before_window = true}, seed + ++i);
+    run_case({.seq_lens = {1000, 777}, .q_len = 1, .d = 64, .page_size = 32, .dtype = DType::f16, .window_left = 129,
+              .splits = 3, .nan_before_window = true},
+             seed + ++i);
+    run_case({.seq_lens = {613}, .q_len = 4, .hq = 4, .hkv = 4, .d = 256, .page_size = 64, .window_left = 70,
+              .nan_before_window = true},
+             seed + ++i);
+}
+
+// Shared memory without bank conflicts in every decode kernel, as the
+// software GPU's profiler counts them: the swizzled K/V/Q copies and
+// ldmatrix reads, and the epilogue's staged float2 stores and float4 reads.
+TEST_F(AttentionDecode, SharedMemoryConflictFree) {
+    if (!ptxkit::testing::on_simulator()) GTEST_SKIP() << "counts accesses on ptxsim's profiler";
+    const auto seed = ptxkit::testing::fresh_seed();
+    int i = 0;
+    for (int d : {64, 128, 256}) {
+        ptxkit::testing::SimProfile profile;
+        run_case({.seq_lens = {300, 17}, .q_len = 2, .d = d, .workspace = Workspace::none}, seed + ++i);
+        int kernels = 0;
+        for (const auto& [name, s] : profile.by_kernel()) {
+            if (name.rfind("ptxkit_attention_decode_d", 0) != 0) continue;
+            ++kernels;
+            EXPECT_TRUE(s.conflicts.empty()) << name << ": " << s.conflicts.size()
+                                             << " instructions with bank conflicts, the first: " << s.conflicts[0];
+        }
+        EXPECT_GE(kernels, 1) << "D=" << d;
+    }
 }
 
 TEST_F(AttentionDecode, SplitCountsAndWorkspace) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gpu_test.hpp"
+#include "support/sim_profile.hpp"
 #include "ptxkit/ptxkit.hpp"
 #include "support/numeric.hpp"
 
@@ -37,6 +38,9 @@ struct Case {
     bool split_workspace = false;  // give the planner workspace for split-K
     bool c_in_place = false;       // C is D itself
     bool expect_cluster = false;   // the sm90 plan must use 2-CTA clusters (B shared by multicast)
+    std::int64_t one_row_stride = 0;  // M = 1: a's, C's and D's stride[0] (any value; 0: the leading dimension)
+    bool expect_tensor_cores = false;  // the automatic plan must not be the general path
+    const char* expect_config = nullptr;  // the plan's configuration must contain this
 
     std::string name() const {
         return "M=" + std::to_string(m) + " N=" + std::to_string(n) + " K=" + std::to_string(k) + " " +
@@ -133,11 +137,11 @@ void run_case(const Case& cs, std::uint64_t seed) {
     d_own.fill(0xFF);  // NaN in every dtype
     DeviceBuffer& d_dev = cs.c_in_place ? c_dev : d_own;
 
-    auto view = [](const DeviceBuffer& buf, DType dt, std::int64_t off, std::int64_t rows, std::int64_t cols,
-                   std::int64_t ld) {
+    auto view = [&cs](const DeviceBuffer& buf, DType dt, std::int64_t off, std::int64_t rows, std::int64_t cols,
+                      std::int64_t ld) {
         TensorView t = TensorView::contiguous(static_cast<char*>(buf.get()) + off * ptxkit::dtype_size(dt), dt,
                                               {rows, cols});
-        t.stride[0] = ld;
+        t.stride[0] = rows == 1 && cs.one_row_stride != 0 ? cs.one_row_stride : ld;
         return t;
     };
     ptxkit::GemmOptions o;
@@ -166,6 +170,13 @@ void run_case(const Case& cs, std::uint64_t seed) {
     }
     if (cs.split_workspace && cs.k > 0) {
         EXPECT_GT(ptxkit::gemm_plan(av, bv, dv, o).splits, 1) << "expected split-K for this shape";
+    }
+    if (cs.expect_config != nullptr) {
+        const std::string config = ptxkit::gemm_plan(av, bv, dv, o).config;
+        ASSERT_NE(config.find(cs.expect_config), std::string::npos) << config;
+    }
+    if (cs.expect_tensor_cores) {
+        EXPECT_NE(ptxkit::gemm_plan(av, bv, dv, o).path, GemmPath::general) << ptxkit::gemm_plan(av, bv, dv, o).kernel;
     }
     ptxkit::gemm(av, bv, dv, o, nullptr);
 
@@ -391,6 +402,84 @@ TEST_F(Gemm, UnalignedViewsGoToTheGeneralPath) {
     const auto seed = ptxkit::testing::fresh_seed();
     run_case({.m = 100, .n = 60, .k = 50, .pad = 3, .offset = 1}, seed + 1);
     run_case({.m = 33, .n = 17, .k = 9, .b_kn = true, .offset = 3}, seed + 2);
+}
+
+// One-row views come with any stride[0] (a row sliced from a bigger matrix,
+// an expanded vector): it addresses nothing, so they still take the tensor
+// cores, and a stride past TMA's 2^40-byte limit does not reach the driver.
+TEST_F(Gemm, OneRowViewsWithAnyStride) {
+    const auto seed = ptxkit::testing::fresh_seed();
+    for (std::int64_t stride : {std::int64_t{3}, std::int64_t{1}, std::int64_t{1} << 41}) {
+        run_case({.m = 1, .n = 72, .k = 136, .beta = 0.5f, .one_row_stride = stride, .expect_tensor_cores = true},
+                 seed + static_cast<std::uint64_t>(stride & 0xFF));
+    }
+}
+
+// More rows with a stride of 2^40 bytes or more cannot be described by a
+// tensor map: the sm90 planner passes (the sm80 or general path serves it).
+TEST_F(Gemm, StridesPastTheTmaLimitFallBack) {
+    // Planning reads no memory: addresses far apart, so that the views do not overlap.
+    auto* fake_a = reinterpret_cast<void*>(std::uintptr_t{1} << 44);
+    auto* fake_b = reinterpret_cast<void*>(std::uintptr_t{1} << 43);
+    auto* fake_d = reinterpret_cast<void*>(std::uintptr_t{1} << 42);
+    TensorView a = TensorView::contiguous(fake_a, DType::bf16, {2, 64});
+    a.stride[0] = std::int64_t{1} << 39;  // 2^40 bytes
+    const TensorView b = TensorView::contiguous(fake_b, DType::bf16, {64, 64});
+    const TensorView d = TensorView::contiguous(fake_d, DType::bf16, {2, 64});
+    EXPECT_NE(ptxkit::gemm_plan(a, b, d, {}).path, GemmPath::sm90);
+    a.stride[0] = (std::int64_t{1} << 39) - 8;
+    const ptxkit::GemmPlan below = ptxkit::gemm_plan(a, b, d, {});
+    if (ptxkit::device_properties(ptxkit::current_device()).cc_major == 9) {
+        EXPECT_EQ(below.path, GemmPath::sm90);
+    }
+}
+
+// The general path's memory access, as the software GPU's profiler counts it:
+// loads along each operand's contiguous dimension (a warp's 2-byte loads
+// touch 2 sectors, B [K, N] included) and shared-memory stores and reads
+// without bank conflicts.
+TEST_F(Gemm, GeneralPathCoalescedAndConflictFree) {
+    if (!ptxkit::testing::on_simulator()) GTEST_SKIP() << "counts accesses on ptxsim's profiler";
+    const auto seed = ptxkit::testing::fresh_seed();
+    for (bool b_kn : {false, true}) {
+        ptxkit::testing::SimProfile profile;
+        run_case({.m = 128, .n = 128, .k = 64, .b_kn = b_kn, .path = GemmPath::general}, seed + (b_kn ? 1 : 0));
+        const auto stats = profile.by_kernel();
+        ASSERT_EQ(stats.count("ptxkit_gemm_general"), 1u);
+        const auto& s = stats.at("ptxkit_gemm_general");
+        SCOPED_TRACE(b_kn ? "B [K, N]" : "B [N, K]");
+        EXPECT_TRUE(s.conflicts.empty()) << s.conflicts.size() << " instructions with bank conflicts, the first: "
+                                         << s.conflicts[0];
+        EXPECT_EQ(s.shared_wavefronts, s.shared_requests) << "4-byte accesses: one wavefront each";
+        EXPECT_LE(s.sectors_per_request(), 2.01) << s.global_sectors << " sectors in " << s.global_requests
+                                                 << " requests";
+    }
+}
+
+// The configurations planned for large problems: the sm90 128x256 tile
+// (when it needs fewer waves than 128x128, clusters included) and the sm80
+// 128x128x32 tile (a full wave of them), every dtype and B layout, with
+// shapes scaled to the device's SM count: N = 128 x SMs. On ptxsim this runs
+// as sms4.* with PTXSIM_SM_COUNT=4 (small enough to interpret), and is left
+// out of the 132-SM run.
+TEST_F(Gemm, LargeProblemTilesScaledToTheSmCount) {
+    const auto seed = ptxkit::testing::fresh_seed();
+    const int sms = ptxkit::device_properties(ptxkit::current_device()).sm_count;
+    const std::int64_t n = 128 * ((sms + 1) / 2 * 2);
+    std::uint64_t i = 0;
+    for (DType ab : {DType::bf16, DType::f16}) {
+        for (bool b_kn : {false, true}) {
+            if (hopper()) {
+                // Two tile rows: 128x256 needs one wave, 128x128 two.
+                run_case({.m = 130, .n = n, .k = 72, .ab = ab, .cd = ab, .b_kn = b_kn, .expect_config = "128x256"},
+                         seed + ++i);
+            }
+            // Two 128-row tiles by SMs / 2 128-column tiles: a full wave of the large tile.
+            run_case({.m = 200, .n = n / 2, .k = 96, .ab = ab, .cd = ab, .b_kn = b_kn, .path = GemmPath::sm80,
+                      .expect_config = "128x128x32"},
+                     seed + ++i);
+        }
+    }
 }
 
 TEST_F(Gemm, PaddedLeadingDimensions) {

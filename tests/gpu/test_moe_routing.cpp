@@ -6,8 +6,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <set>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "gpu_test.hpp"
@@ -197,6 +200,143 @@ TEST_F(MoeRouting, GroupedOtherShapes) {
                 run_grouped(sim_tokens(255), e, kk, groups, topk_group, true, DType::bf16, Pattern::random,
                             seed + e * 31 + groups * 7 + kk);
             }
+        }
+    }
+}
+
+// Rows with NaN and infinite logits (the contract in moe.hpp): NaN counts as
+// -inf, an infinite maximum takes the softmax's limit, and the grouped
+// weights' denominator is floored by 1e-20. Every lane must agree on the
+// choice, and no weight may be NaN.
+Logits special_logits(const std::vector<float>& f, DType dtype) {
+    Logits out;
+    out.values.assign(f.begin(), f.end());
+    if (dtype == DType::f32) {
+        out.device = DeviceBuffer::from(f);
+        return out;
+    }
+    std::vector<std::uint16_t> h(f.size());
+    for (std::size_t i = 0; i < f.size(); ++i) {
+        const float x = f[i];
+        const bool bf = dtype == DType::bf16;
+        if (std::isnan(x)) {
+            h[i] = bf ? 0x7FC0 : 0x7E00;
+        } else if (std::isinf(x)) {
+            h[i] = bf ? (x > 0 ? 0x7F80 : 0xFF80) : (x > 0 ? 0x7C00 : 0xFC00);
+        } else {
+            h[i] = bf ? ptxkit::testing::f32_to_bf16_rne(x) : ptxkit::testing::f32_to_f16_rne(x);
+            out.values[i] = bf ? ptxkit::testing::bf16_to_f32(h[i]) : ptxkit::testing::f16_to_f32(h[i]);
+        }
+    }
+    out.device = DeviceBuffer::from(h);
+    return out;
+}
+
+TEST_F(MoeRouting, SoftmaxNonFiniteLogits) {
+    constexpr float inf = std::numeric_limits<float>::infinity();
+    constexpr float nan = std::numeric_limits<float>::quiet_NaN();
+    const auto seed = ptxkit::testing::fresh_seed();
+    for (auto [experts, dtype] : {std::pair{128, DType::f32}, std::pair{256, DType::bf16}, std::pair{60, DType::bf16},
+                                  std::pair{64, DType::f16}}) {
+        std::mt19937_64 rng(seed + static_cast<std::uint64_t>(experts));
+        std::normal_distribution<float> normal(0.0f, 2.0f);
+        const int rows = 8;
+        std::vector<float> f(static_cast<std::size_t>(rows) * experts);
+        for (auto& x : f) x = normal(rng);
+        auto row = [&](int r) { return f.begin() + static_cast<std::ptrdiff_t>(r) * experts; };
+        std::fill(row(0), row(1), -inf);                        // all -inf: uniform
+        std::fill(row(1), row(2), nan);                         // all NaN: as all -inf
+        row(2)[5] = inf;                                        // one +inf takes everything
+        row(3)[7] = inf;                                        // two +inf share it
+        row(3)[2] = inf;
+        row(4)[9] = nan;                                        // NaN where the maximum would be
+        row(4)[11] = nan;
+        *std::max_element(row(4), row(5), [](float a, float b) { return a < b || std::isnan(a); }) = nan;
+        row(5)[0] = row(5)[experts - 1] = -inf;                 // some -inf among finite values
+        std::fill(row(6), row(7), -inf);                        // one finite value among -inf and NaN
+        for (int e = 0; e < experts; e += 3) row(6)[e] = nan;
+        row(6)[experts / 2 + 1] = -3.0f;
+        row(7)[1] = -inf;                                       // -inf, NaN and +inf together
+        row(7)[3] = nan;
+        row(7)[experts - 2] = inf;
+        const Logits logits = special_logits(f, dtype);
+        for (bool renorm : {false, true}) {
+            const int k = 4;
+            DeviceBuffer w(static_cast<std::size_t>(rows) * k * 4), ids(static_cast<std::size_t>(rows) * k * 4);
+            w.fill(0xFF);
+            ids.fill(0xFF);
+            ptxkit::moe::topk_softmax(TensorView::contiguous(logits.device.get(), dtype, {rows, experts}),
+                                      TensorView::contiguous(w.get(), DType::f32, {rows, k}),
+                                      TensorView::contiguous(ids.get(), DType::i32, {rows, k}), k, renorm, nullptr);
+            const auto ref = ptxkit::testing::topk_softmax_reference(logits.values, rows, experts, k, renorm);
+            const auto got_ids = ids.to_host<std::int32_t>(static_cast<std::size_t>(rows) * k);
+            const auto got_w = w.to_host<float>(static_cast<std::size_t>(rows) * k);
+            compare(ref, got_w, got_ids, rows, experts, k, renorm ? 1.0 : 0.0,
+                    "non-finite softmax E=" + std::to_string(experts) + " " + ptxkit::dtype_name(dtype) +
+                        (renorm ? " renorm" : ""));
+            for (int i = 0; i < k; ++i) {
+                EXPECT_EQ(got_ids[i], i) << "an all -inf row takes experts 0..k-1";
+                EXPECT_FLOAT_EQ(got_w[i], renorm ? 1.0f / k : 1.0f / static_cast<float>(experts));
+            }
+            EXPECT_EQ(got_ids[2 * k], 5);
+            EXPECT_EQ(got_w[2 * k], 1.0f);
+            EXPECT_EQ(got_ids[3 * k], 2);
+            EXPECT_EQ(got_ids[3 * k + 1], 7);
+            EXPECT_EQ(got_w[3 * k], 0.5f);
+            EXPECT_EQ(got_ids[6 * k], experts / 2 + 1);
+            EXPECT_EQ(got_w[6 * k], 1.0f);
+        }
+    }
+}
+
+TEST_F(MoeRouting, GroupedNonFiniteAndUnderflowingLogits) {
+    constexpr float inf = std::numeric_limits<float>::infinity();
+    constexpr float nan = std::numeric_limits<float>::quiet_NaN();
+    const auto seed = ptxkit::testing::fresh_seed();
+    const int experts = 256, k = 8, groups = 8, topk_group = 4, rows = 6;
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> normal(0.0f, 2.0f);
+    std::uniform_int_distribution<int> level(-64, 64);
+    std::vector<float> f(static_cast<std::size_t>(rows) * experts);
+    for (auto& x : f) x = normal(rng);
+    auto row = [&](int r) { return f.begin() + static_cast<std::ptrdiff_t>(r) * experts; };
+    std::fill(row(0), row(1), -inf);   // s = 0 everywhere: the bias decides, weights 0
+    std::fill(row(1), row(2), nan);    // as -inf
+    std::fill(row(2), row(3), -100.0f);  // s underflows to 0 in f32 (not in float64)
+    for (int e = 0; e < experts; e += 37) row(3)[e] = inf;  // s = 1
+    for (int e = 1; e < experts; e += 5) row(4)[e] = nan;
+    for (int e = 0; e < experts; e += 2) row(5)[e] = -inf;
+    std::vector<float> bias(static_cast<std::size_t>(experts));
+    for (auto& b : bias) b = 0.001f * static_cast<float>(level(rng));
+    std::vector<double> bias_d(bias.begin(), bias.end());
+    DeviceBuffer bias_dev = DeviceBuffer::from(bias);
+    for (DType dtype : {DType::f32, DType::bf16}) {
+        const Logits logits = special_logits(f, dtype);
+        DeviceBuffer w(static_cast<std::size_t>(rows) * k * 4), ids(static_cast<std::size_t>(rows) * k * 4);
+        w.fill(0xFF);
+        ids.fill(0xFF);
+        ptxkit::moe::GroupedTopkOptions o;
+        o.k = k;
+        o.num_groups = groups;
+        o.topk_group = topk_group;
+        ptxkit::moe::topk_grouped_sigmoid(TensorView::contiguous(logits.device.get(), dtype, {rows, experts}),
+                                          TensorView::contiguous(bias_dev.get(), DType::f32, {experts}),
+                                          TensorView::contiguous(w.get(), DType::f32, {rows, k}),
+                                          TensorView::contiguous(ids.get(), DType::i32, {rows, k}), o, nullptr);
+        auto ref = ptxkit::testing::topk_grouped_sigmoid_reference(logits.values, &bias_d, rows, experts, k, groups,
+                                                                   topk_group, 2.5);
+        const auto got_ids = ids.to_host<std::int32_t>(static_cast<std::size_t>(rows) * k);
+        const auto got_w = w.to_host<float>(static_cast<std::size_t>(rows) * k);
+        // Row 2's weights are 0 in f32 and ~1e-19 in float64: checked below.
+        ref.robust[2] = false;
+        compare(ref, got_w, got_ids, rows, experts, k, 0.0,
+                std::string("non-finite grouped ") + ptxkit::dtype_name(dtype));
+        for (int i = 0; i < k; ++i) {
+            EXPECT_EQ(got_ids[2 * k + i], ref.ids[2 * k + i]) << "slot " << i;
+            EXPECT_TRUE(std::isfinite(got_w[2 * k + i]));
+            EXPECT_LE(std::abs(got_w[2 * k + i]), 1e-6f);
+            EXPECT_EQ(got_w[i], 0.0f) << "all -inf: weights 0";
+            EXPECT_EQ(got_ids[i], got_ids[k + i]) << "NaN counts as -inf";
         }
     }
 }

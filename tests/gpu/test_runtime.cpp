@@ -2,6 +2,7 @@
 // (shared with the CUDA runtime and PyTorch), module loading.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -62,6 +63,29 @@ TEST_F(Runtime, KernelsLoadOncePerContextWithAttributesSetAtLoad) {
         EXPECT_NE(std::string(e.what()).find("cuModuleGetFunction"), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("CUDA_ERROR_NOT_FOUND"), std::string::npos) << e.what();
     }
+}
+
+// cuOccupancyMaxActiveClusters is advisory: a failed query leaves that launch
+// uncapped and is asked again next time, never cached as the answer.
+TEST_F(Runtime, FailedClusterOccupancyQueryIsNotCached) {
+    if (!ptxkit::testing::on_simulator()) GTEST_SKIP() << "needs ptxsim's PTXSIM_FAIL to make the driver fail";
+    auto& ctx = ptxkit::detail::current_context_state();
+    if (ctx.properties().cc_major < 9) GTEST_SKIP() << "clusters need sm_90";
+    const auto& kernel = ctx.kernel("gemm.sm90_gemm", "ptxkit_gemm_sm90_bf16_128x128");
+    const unsigned threads = 384, smem = 64 * 1024, cluster = 2;
+    ::setenv("PTXSIM_FAIL", "cuOccupancyMaxActiveClusters", 1);
+    const auto failed = ctx.max_active_clusters(kernel, threads, smem, cluster);
+    ::unsetenv("PTXSIM_FAIL");
+    EXPECT_EQ(failed.clusters, 0);
+    EXPECT_EQ(failed.error, CUDA_ERROR_UNKNOWN);
+    const auto answered = ctx.max_active_clusters(kernel, threads, smem, cluster);
+    EXPECT_EQ(answered.error, CUDA_SUCCESS) << "the failure was cached";
+    EXPECT_GT(answered.clusters, 0);
+    ::setenv("PTXSIM_FAIL", "cuOccupancyMaxActiveClusters", 1);
+    const auto cached = ctx.max_active_clusters(kernel, threads, smem, cluster);
+    ::unsetenv("PTXSIM_FAIL");
+    EXPECT_EQ(cached.error, CUDA_SUCCESS) << "an answer is cached";
+    EXPECT_EQ(cached.clusters, answered.clusters);
 }
 
 TEST_F(Runtime, ConcurrentFirstUseFromManyThreads) {

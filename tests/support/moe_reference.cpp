@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace ptxkit::testing {
@@ -32,6 +33,15 @@ bool clearly_ordered(const std::vector<double>& keys, const std::vector<int>& or
     return true;
 }
 
+// The contract of both routers: a NaN logit counts as -inf.
+std::vector<double> without_nan(const double* x, int experts) {
+    std::vector<double> out(x, x + experts);
+    for (double& v : out) {
+        if (std::isnan(v)) v = -std::numeric_limits<double>::infinity();
+    }
+    return out;
+}
+
 }  // namespace
 
 RoutingResult topk_softmax_reference(const std::vector<double>& logits, std::int64_t tokens, int experts, int k,
@@ -41,15 +51,22 @@ RoutingResult topk_softmax_reference(const std::vector<double>& logits, std::int
     r.ids.resize(static_cast<std::size_t>(tokens * k));
     r.robust.assign(static_cast<std::size_t>(tokens), true);
     for (std::int64_t t = 0; t < tokens; ++t) {
-        const double* x = logits.data() + t * experts;
-        const double mx = *std::max_element(x, x + experts);
+        const std::vector<double> x = without_nan(logits.data() + t * experts, experts);
+        const double mx = *std::max_element(x.begin(), x.end());
         std::vector<double> p(static_cast<std::size_t>(experts));
         double sum = 0;
-        for (int e = 0; e < experts; ++e) sum += p[e] = std::exp(x[e] - mx);
+        for (int e = 0; e < experts; ++e) {
+            // An infinite maximum: the limit, the experts equal to it share
+            // the probability (all of them when every logit is -inf).
+            p[e] = std::isinf(mx) ? (x[e] == mx ? 1.0 : 0.0) : std::exp(x[e] - mx);
+            sum += p[e];
+        }
         for (auto& v : p) v /= sum;
-        // The probabilities order exactly like the logits (same float inputs on
-        // both sides), so every token is robust.
-        const auto order = ranked(p, std::vector<bool>(static_cast<std::size_t>(experts), true));
+        // The choice is on the logits (same float inputs on both sides, so every
+        // token is robust), which order like the probabilities except where
+        // probabilities tie at 0: beside a +inf logit, or below the maximum by
+        // more than exp's range. Those still rank by logit.
+        const auto order = ranked(x, std::vector<bool>(static_cast<std::size_t>(experts), true));
         double chosen = 0;
         for (int i = 0; i < k; ++i) chosen += p[order[i]];
         for (int i = 0; i < k; ++i) {
@@ -69,7 +86,7 @@ RoutingResult topk_grouped_sigmoid_reference(const std::vector<double>& logits, 
     r.robust.assign(static_cast<std::size_t>(tokens), true);
     const int group_size = experts / num_groups;
     for (std::int64_t t = 0; t < tokens; ++t) {
-        const double* x = logits.data() + t * experts;
+        const std::vector<double> x = without_nan(logits.data() + t * experts, experts);
         std::vector<double> s(static_cast<std::size_t>(experts)), b(static_cast<std::size_t>(experts));
         for (int e = 0; e < experts; ++e) {
             s[e] = 1.0 / (1.0 + std::exp(-x[e]));
@@ -97,7 +114,8 @@ RoutingResult topk_grouped_sigmoid_reference(const std::vector<double>& logits, 
         for (int i = 0; i < k; ++i) chosen += s[order[i]];
         for (int i = 0; i < k; ++i) {
             r.ids[t * k + i] = order[i];
-            r.weights[t * k + i] = s[order[i]] / chosen * routed_scaling_factor;
+            // DeepSeek-V3's model code: topk_weight / (topk_weight.sum() + 1e-20).
+            r.weights[t * k + i] = s[order[i]] / (chosen + 1e-20) * routed_scaling_factor;
         }
     }
     return r;

@@ -51,10 +51,11 @@ struct Allocation {
     uint64_t size = 0;
     std::string what;  // "cuMemAlloc #12", "module global foo"
     bool read_only = false;  // a module's .const variables: kernels may not write them
+    int device = -1;         // the device whose memory it is (cuMemAlloc); -1: every device's kernels may use it
 };
 class AllocationTable {
 public:
-    void add(uint64_t base, uint64_t size, std::string what, bool read_only = false);
+    void add(uint64_t base, uint64_t size, std::string what, bool read_only = false, int device = -1);
     void remove(uint64_t base);
     // The allocation holding [addr, addr + bytes), or nullptr.
     const Allocation* find(uint64_t addr, uint64_t bytes) const;
@@ -93,6 +94,7 @@ struct LaunchConfig {
     uint32_t block[3] = {1, 1, 1};
     uint32_t cluster[3] = {1, 1, 1};
     uint32_t dyn_smem = 0;
+    int device = 0;                   // the ordinal of the device it runs on (memory of another faults)
     std::vector<uint8_t> params;      // laid out as the entry's .param list declares (Param::offset)
 };
 

@@ -12,13 +12,13 @@ bool base_less(const Allocation& a, uint64_t base) { return a.base < base; }
 
 }  // namespace
 
-void AllocationTable::add(uint64_t base, uint64_t size, std::string what, bool read_only) {
+void AllocationTable::add(uint64_t base, uint64_t size, std::string what, bool read_only, int device) {
     auto it = std::lower_bound(sorted_.begin(), sorted_.end(), base, base_less);
     if (it != sorted_.end() && it->base == base) {
         throw std::logic_error("ptxsim: allocation at 0x" + std::to_string(base) + " registered twice (" + what +
                                ", " + it->what + ")");
     }
-    sorted_.insert(it, Allocation{base, size, std::move(what), read_only});
+    sorted_.insert(it, Allocation{base, size, std::move(what), read_only, device});
 }
 
 void AllocationTable::remove(uint64_t base) {

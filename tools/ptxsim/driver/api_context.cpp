@@ -14,6 +14,10 @@ namespace {
 constexpr int kDriverVersion = 13000;
 
 // PTXSIM_DEVICE=h100|a100, or a comma-separated list, one per device.
+// PTXSIM_SM_COUNT=N gives every device N SMs (1 to the model's count), as a
+// smaller part or a MIG slice has: planners then choose their configurations
+// for large problems (wide tiles, a full wave) on problems small enough to
+// interpret.
 bool read_models(std::vector<ptxsim::DeviceModel>& out) {
     const char* count_env = std::getenv("PTXSIM_DEVICE_COUNT");
     int count = 1;
@@ -47,6 +51,17 @@ bool read_models(std::vector<ptxsim::DeviceModel>& out) {
             std::fprintf(stderr, "ptxsim: PTXSIM_DEVICE=%s: unknown device '%s' (expected h100 or a100)\n",
                          spec.c_str(), name.c_str());
             return false;
+        }
+    }
+    if (const char* sms = std::getenv("PTXSIM_SM_COUNT"); sms != nullptr && *sms != '\0') {
+        for (ptxsim::DeviceModel& d : out) {
+            char* end = nullptr;
+            const long v = std::strtol(sms, &end, 10);
+            if (*end != '\0' || v < 1 || v > d.sm_count) {
+                std::fprintf(stderr, "ptxsim: PTXSIM_SM_COUNT=%s: expected 1 to %d SMs\n", sms, d.sm_count);
+                return false;
+            }
+            d.sm_count = static_cast<int>(v);
         }
     }
     return true;

@@ -166,7 +166,8 @@ CUresult CUDAAPI cuMemAlloc(CUdeviceptr* dptr, size_t bytesize) {
         try {
             ptxsim::allocations().add(base, bytesize,
                                       "cuMemAlloc #" + std::to_string(info.id) + " (" + std::to_string(bytesize) +
-                                          " bytes, device " + std::to_string(c->device) + ")");
+                                          " bytes, device " + std::to_string(c->device) + ")",
+                                      false, c->device);
             st.allocs.emplace(base, info);
         } catch (...) {
             ptxsim::allocations().remove(base);

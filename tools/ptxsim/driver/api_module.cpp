@@ -305,6 +305,7 @@ CUresult launch(CUfunction f, const Dims& dims, CUstream hstream, void** params,
         lc.cluster[i] = cluster[i];
     }
     lc.dyn_smem = dims.smem;
+    lc.device = s->ctx->device;
     const uint32_t param_bytes = fn != nullptr ? fn->param_bytes : 0;
     lc.params.assign(param_bytes, 0);
     if (params != nullptr && extra != nullptr) return CUDA_ERROR_INVALID_VALUE;
@@ -609,6 +610,7 @@ CUresult CUDAAPI cuOccupancyMaxActiveClusters(int* numClusters, CUfunction func,
     return initialized([&]() -> CUresult {
         if (numClusters == nullptr || config == nullptr) return CUDA_ERROR_INVALID_VALUE;
         if (!live(func)) return CUDA_ERROR_INVALID_HANDLE;
+        if (failure_injected("cuOccupancyMaxActiveClusters")) return CUDA_ERROR_UNKNOWN;
         const auto& d = model_of(func);
         unsigned size = 0;
         if (CUresult rc = config_cluster(func, config, &size); rc != CUDA_SUCCESS) return rc;

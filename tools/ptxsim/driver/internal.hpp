@@ -14,6 +14,7 @@
 #include <new>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -264,5 +265,9 @@ int max_active_clusters(const DeviceModel& d, int blocks_per_sm, unsigned cluste
 
 // ---- environment ----
 bool env_flag(const char* name);
+// PTXSIM_FAIL=name[,name...]: the entry points that honour it (so far
+// cuOccupancyMaxActiveClusters, whose failure is advisory to its callers)
+// return CUDA_ERROR_UNKNOWN while it names them, to test how callers cope.
+bool failure_injected(std::string_view entry_point);
 
 }  // namespace ptxsim::driver

@@ -31,6 +31,20 @@ bool env_flag(const char* name) {
     return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
 }
 
+bool failure_injected(std::string_view entry_point) {
+    // Read at every call, so that a test can set and clear it as it goes.
+    const char* v = std::getenv("PTXSIM_FAIL");
+    if (v == nullptr) return false;
+    std::string_view names(v);
+    while (!names.empty()) {
+        const std::size_t comma = names.find(',');
+        if (names.substr(0, comma) == entry_point) return true;
+        if (comma == std::string_view::npos) break;
+        names.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
 // ---- devices ----
 
 bool valid_device(CUdevice dev) { return dev >= 0 && dev < static_cast<int>(state().devices.size()); }

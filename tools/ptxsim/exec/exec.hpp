@@ -133,6 +133,7 @@ struct Launch {
     const KernelInfo* kernel = nullptr;
     const ptx::Function* fn = nullptr;
     const DeviceModel* device = nullptr;
+    int device_ordinal = 0;
     uint32_t grid[3], block[3], cluster[3];
     uint32_t dyn_smem = 0;
     uint32_t static_smem_base = 0;     // == device->reserved_smem_per_block

@@ -190,6 +190,15 @@ void check_global_range(const Warp& w, int lane, uint64_t addr, uint64_t bytes, 
                                  what, bytes, addr, near->what, near->base, near->size)
                    : fmt::format("invalid global {} of {} bytes at 0x{:x}: no allocation holds it", what, bytes, addr));
     }
+    // No peer access is modelled (cuCtxEnablePeerAccess is not among the
+    // entry points): a kernel that touches another device's memory faults,
+    // as it does on GPUs without peer access.
+    const int device = w.cta->launch->device_ordinal;
+    if (a->device >= 0 && a->device != device)
+        fault(w, lane, Check::memcheck, CUDA_ERROR_ILLEGAL_ADDRESS,
+              fmt::format("global {} of {} bytes at 0x{:x} in {}: memory of device {}, from a kernel on device {} "
+                          "(no peer access)",
+                          what, bytes, addr, a->what, a->device, device));
     t_cached_base = a->base;
     t_cached_end = a->base + a->size;
     t_cached_read_only = a->read_only;

@@ -141,7 +141,7 @@ void profile(Warp& w, const ptx::Instruction& in, LaneMask act, const MemMods& m
         if (at.win == Window::Shared) sa[ns++] = uint32_t(at.addr);
         else if (at.win == Window::Global) ga[ng++] = at.addr;
     });
-    profile_shared(*L.stats, sa, ns, bytes);
+    profile_shared(*L.stats, sa, ns, bytes, in);
     profile_global(*L.stats, ga, ng, bytes);
 }
 

@@ -259,7 +259,7 @@ void h_ldmatrix(Warp& w, const ptx::Instruction& in, LaneMask active) {
             addr[lane] = row_address(w, in.ops[1], lane, Generic, "ldmatrix");
             shared_read(w, lane, addr[lane], rows[i][r], 16, 16);
         }
-    if (Stats* s = w.cta->launch->stats) profile_shared(*s, addr, 8 * Num, 16);
+    if (Stats* s = w.cta->launch->stats) profile_shared(*s, addr, 8 * Num, 16, in);
     const OpList d = list_of(in.ops[0]);
     for (int l = 0; l < 32; ++l)
         for (int i = 0; i < Num; ++i) {
@@ -289,7 +289,7 @@ void h_stmatrix(Warp& w, const ptx::Instruction& in, LaneMask active) {
             addr[lane] = row_address(w, in.ops[0], lane, Generic, "stmatrix");
             shared_write(w, lane, addr[lane], rows[i][r], 16, 16);
         }
-    if (Stats* st = w.cta->launch->stats) profile_shared(*st, addr, 8 * Num, 16);
+    if (Stats* st = w.cta->launch->stats) profile_shared(*st, addr, 8 * Num, 16, in);
 }
 
 template <bool Load, int Num, bool Trans>

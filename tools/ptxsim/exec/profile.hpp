@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "ptx/ir.hpp"
@@ -22,10 +23,18 @@ struct Stats {
     uint64_t shared_wavefronts = 0;
     uint64_t global_requests = 0;   // warp-level ld/st.global
     uint64_t global_sectors = 0;
+    // Per PTX line of a shared access that conflicted, so that a report can
+    // name the instructions behind the bank conflicts (and their source line).
+    struct Conflicts {
+        uint64_t requests = 0, wavefronts = 0;
+        int32_t src_line = 0;
+    };
+    std::map<int32_t, Conflicts> shared_conflicts;
 };
 
-// Counts one warp-level shared access: per-lane byte addresses and width.
-void profile_shared(Stats& s, const uint32_t* addr, uint32_t lanes, uint32_t bytes);
+// Counts one warp-level shared access of instruction `in`: per-lane byte
+// addresses and width.
+void profile_shared(Stats& s, const uint32_t* addr, uint32_t lanes, uint32_t bytes, const ptx::Instruction& in);
 void profile_global(Stats& s, const uint64_t* addr, uint32_t lanes, uint32_t bytes);
 void record_stats(const Stats& s, const Launch& L);
 

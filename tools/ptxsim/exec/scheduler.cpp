@@ -389,6 +389,7 @@ LaunchResult run_launch(const LaunchConfig& config, const DeviceModel& device) {
     L.kernel = config.kernel;
     L.fn = config.kernel->fn;
     L.device = &device;
+    L.device_ordinal = config.device;
     for (int i = 0; i < 3; ++i) {
         L.grid[i] = config.grid[i];
         L.block[i] = config.block[i];
