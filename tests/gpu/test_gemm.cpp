@@ -474,6 +474,13 @@ TEST_F(Gemm, LargeProblemTilesScaledToTheSmCount) {
                 run_case({.m = 130, .n = n, .k = 72, .ab = ab, .cd = ab, .b_kn = b_kn, .expect_config = "128x256"},
                          seed + ++i);
             }
+            if (hopper() && ab == DType::bf16 && !b_kn) {
+                // Clustered, with more K blocks than pipeline stages: the ring
+                // wraps, so each stage is freed by both CTAs of its cluster.
+                run_case({.m = 256, .n = n, .k = 520, .ab = ab, .cd = ab, .expect_cluster = true,
+                          .expect_config = "128x256"},
+                         seed + ++i);
+            }
             // Two 128-row tiles by SMs / 2 128-column tiles: a full wave of the large tile.
             run_case({.m = 200, .n = n / 2, .k = 96, .ab = ab, .cd = ab, .b_kn = b_kn, .path = GemmPath::sm80,
                       .expect_config = "128x128x32"},

@@ -175,7 +175,14 @@ void arrive_on(Warp& w, int lane, Cta& c, uint32_t addr, Mbarrier& b, uint32_t c
         fault(w, lane, Check::synccheck, kSyncErr,
               fmt::format("{}: mbarrier.arrive.noComplete completes the current phase of the mbarrier at 0x{:x}", what,
                           addr));
+    const uint64_t phase = b.phase;
     check_phase(c, addr, b);
+    // An arrival that completes a phase hands the SM to the warps waiting on
+    // it: the arriving warp's quantum ends here, so that what a released
+    // buffer's next owner does (a TMA load into a stage freed too early)
+    // happens before the releasing warp's next instructions (the
+    // wgmma.wait_group that should have come first).
+    if (b.phase != phase) w.yield = true;
     bump(w);
 }
 
