@@ -322,7 +322,13 @@ TEST_F(AttentionPrefill, MaskEdgesOnKeyBlockBoundaries) {
     std::uint64_t i = 0;
     for (AttentionPath path : paths_to_test()) {
         for (int d : {64, 128, 256}) {
-            run_case({.lq = {2}, .lk = {128}, .hq = 2, .hkv = 1, .d = d, .causal = true}, path, seed + ++i);
+            // One key block per sequence (its first block is its last), for
+            // 16 heads: more work items than a 4-SM model has CTAs, so each
+            // CTA loads a second Q tile after releasing the first (sms4.*).
+            run_case({.lq = {2}, .lk = {128}, .hq = 16, .hkv = 1, .d = d, .causal = true}, path, seed + ++i);
+            // One more key than queries, causal: the last row of each 64- or
+            // 128-row query block needs the first key of the next key block.
+            run_case({.lq = {200}, .lk = {201}, .hq = 2, .hkv = 1, .d = d, .causal = true}, path, seed + ++i);
             run_case({.lq = {400}, .lk = {400}, .hq = 2, .hkv = 1, .d = d, .causal = true, .window_left = 254}, path,
                      seed + ++i);
             run_case({.lq = {300}, .lk = {300}, .hq = 2, .hkv = 1, .d = d, .window_left = 126, .window_right = -1}, path,

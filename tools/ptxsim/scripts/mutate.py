@@ -186,7 +186,8 @@ ATTN_MUTANTS = [
            "            {\n                const int32_t n0 = j * BN;\n"
            "                const bool masked = n0 + BN > mask_above || n0 < mask_below;\n"
            "                softmax_block<BN>(sacc, st, masked, n0, rescale);  // O is still 0",
-           "Q not released when the first block is also the last"),
+           "Q not released when the first block is also the last",
+           env={"PTXSIM_SM_COUNT": "4"}),  # several work items per CTA: the next Q tile waits for the release
     Mutant("mask_off_by_one", ATTN, "if (col < lo || col > hi) s[i] = kNegInf;",
            "if (col < lo || col >= hi) s[i] = kNegInf;", "per-element mask drops the last visible key"),
     Mutant("key_range_hi_short", ATTN, "hi = min(hi, last_row + shift + p.window_right + 1);",

@@ -23,6 +23,7 @@ def main() -> int:
     ap.add_argument("--header", default="", help="text placed above the table (device, commit, date, timings)")
     args = ap.parse_args()
     agg: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    conflicts: dict[str, dict[int, list]] = defaultdict(dict)
     for line in args.profile.read_text().splitlines():
         if not line.strip():
             continue
@@ -31,14 +32,24 @@ def main() -> int:
         a["launches"] += 1
         for k in ("instructions", "shared_requests", "shared_wavefronts", "global_requests", "global_sectors"):
             a[k] += int(r[k])
+        # [PTX line, source line, requests, wavefronts] of the instructions that conflicted
+        for line, src, req, wf in r.get("shared_conflicts", []):
+            c = conflicts[r["kernel"]].setdefault(line, [src, 0, 0])
+            c[1] += req
+            c[2] += wf
     rows = ["| kernel | launches | warp-instructions | shared requests | wavefronts / request | "
-            "global requests | sectors / request |", "|---|---:|---:|---:|---:|---:|---:|"]
+            "instructions with bank conflicts (source line: wavefronts / request) | "
+            "global requests | sectors / request |", "|---|---:|---:|---:|---:|---|---:|---:|"]
     for k in sorted(agg):
         a = agg[k]
         wf = a["shared_wavefronts"] / a["shared_requests"] if a["shared_requests"] else 0.0
         sc = a["global_sectors"] / a["global_requests"] if a["global_requests"] else 0.0
+        worst = sorted(conflicts[k].values(), key=lambda c: c[1] - c[2])[:3]
+        cells = ", ".join(f"{src}: {wfs / req:.1f}" for src, req, wfs in worst)
+        more = len(conflicts[k]) - len(worst)
+        conflict_cell = (f"{len(conflicts[k])} ({cells}{', ...' if more > 0 else ''})" if conflicts[k] else "0")
         rows.append(f"| {k} | {a['launches']} | {a['instructions']} | {a['shared_requests']} | "
-                    f"{wf:.2f} | {a['global_requests']} | {sc:.2f} |")
+                    f"{wf:.2f} | {conflict_cell} | {a['global_requests']} | {sc:.2f} |")
     text = (args.header + "\n\n" if args.header else "") + "\n".join(rows) + "\n"
     if args.out:
         args.out.write_text(text)
