@@ -27,7 +27,6 @@ constexpr int kBlockM = 128;
 constexpr int kBoxElements = 64;     // 64 16-bit elements: one 128-byte swizzle row
 constexpr unsigned kThreads = 384;   // producer warpgroup + 2 consumer warpgroups
 constexpr std::int64_t kMaxCoordinate = std::numeric_limits<std::int32_t>::max();
-constexpr std::uint64_t kMaxTmaStride = std::uint64_t{1} << 40;
 
 struct TileConfig {
     int head_dim;
@@ -121,7 +120,7 @@ std::string check_operand(const Operand& t) {
             return fmt::format("{} {} stride {} is not a positive multiple of 8 elements", t.name, names[i],
                                strides[i]);
         }
-        if (static_cast<std::uint64_t>(strides[i]) * 2 >= kMaxTmaStride) {
+        if (static_cast<std::uint64_t>(strides[i]) * 2 >= kMaxTmaStrideBytes) {
             return fmt::format("{} {} stride {} exceeds the TMA limit of 2^40 bytes", t.name, names[i], strides[i]);
         }
     }
@@ -144,7 +143,7 @@ CUtensorMap make_tensor_map(const Operand& t, std::int64_t head_dim, DType dtype
     const std::int64_t packed_row = head_stride * t.heads;
     const std::int64_t row_stride = effective_stride(t.rows, t.row_stride, packed_row);
     std::int64_t packed_batch = row_stride * t.rows;
-    if (static_cast<std::uint64_t>(packed_batch) * 2 >= kMaxTmaStride) packed_batch = row_stride;
+    if (static_cast<std::uint64_t>(packed_batch) * 2 >= kMaxTmaStrideBytes) packed_batch = row_stride;
     const std::int64_t batch_stride = effective_stride(t.batches, t.batch_stride, packed_batch);
 
     return encode_tiled_map(fmt::format("{}: D {}, {} heads, {} rows, {} batches; strides {}, {}, {}", t.name, head_dim,

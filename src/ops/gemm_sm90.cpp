@@ -109,10 +109,8 @@ bool plan_sm90(const Problem& p, const DeviceProperties& device, Plan& plan, std
         why = "M, N and K must be at least 1 (K = 0 is served by the epilogue-only kernel)";
         return false;
     }
-    // cuTensorMapEncodeTiled takes strides below 2^40 bytes only.
-    constexpr std::uint64_t kMaxTmaStride = std::uint64_t{1} << 40;
     const auto stride_ok = [&](std::int64_t ld, DType dtype) {
-        return static_cast<std::uint64_t>(ld) < kMaxTmaStride / dtype_size(dtype);
+        return static_cast<std::uint64_t>(ld) < kMaxTmaStrideBytes / dtype_size(dtype);
     };
     if (!stride_ok(p.lda, p.ab_dtype) || !stride_ok(p.ldb, p.ab_dtype) || !stride_ok(p.ldd, p.cd_dtype)) {
         why = "a leading dimension of 2^40 bytes or more (the limit of a TMA tensor map's strides)";

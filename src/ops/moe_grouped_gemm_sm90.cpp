@@ -26,7 +26,6 @@ using sm90_mainloop::kBlockK;
 using sm90_mainloop::kBlockM;
 using sm90_mainloop::kThreads;
 constexpr int kGroupM = 8;
-constexpr std::uint64_t kMaxTmaStride = std::uint64_t{1} << 40;  // cuTensorMapEncodeTiled: bytes
 
 struct TileConfig {
     int block_n;
@@ -91,7 +90,7 @@ bool plan_sm90(const GroupedProblem& p, const DeviceProperties& device, GroupedP
         return false;
     }
     const auto byte_stride_ok = [](std::int64_t elements) {
-        return static_cast<std::uint64_t>(elements) * 2 < kMaxTmaStride;
+        return static_cast<std::uint64_t>(elements) * 2 < kMaxTmaStrideBytes;
     };
     if (!byte_stride_ok(p.lda) || !byte_stride_ok(p.ldb) || !byte_stride_ok(p.b_expert_stride) ||
         !byte_stride_ok(a_map_batch_stride(p))) {

@@ -14,6 +14,10 @@
 
 namespace ptxkit::detail {
 
+// cuTensorMapEncodeTiled takes global strides below 2^40 bytes only: planners
+// send views with larger strides to a family that does not use TMA.
+inline constexpr std::uint64_t kMaxTmaStrideBytes = std::uint64_t{1} << 40;
+
 // dims and box innermost first (rank = dims.size() = box.size(), 1 to 5);
 // strides: the byte strides of dims 1 .. rank-1. `what` goes into the error
 // message of a failed encode, with the call and the driver's error name.

@@ -33,6 +33,25 @@ struct Logits {
     std::vector<double> values;
 };
 
+// Uploads `f` rounded to `dtype`; the doubles are what the device holds
+// (infinities and NaN included).
+Logits to_device(const std::vector<float>& f, DType dtype) {
+    Logits out;
+    out.values.assign(f.begin(), f.end());
+    if (dtype == DType::f32) {
+        out.device = DeviceBuffer::from(f);
+        return out;
+    }
+    const bool bf = dtype == DType::bf16;
+    std::vector<std::uint16_t> h(f.size());
+    for (std::size_t i = 0; i < f.size(); ++i) {
+        h[i] = bf ? ptxkit::testing::f32_to_bf16_rne(f[i]) : ptxkit::testing::f32_to_f16_rne(f[i]);
+        out.values[i] = bf ? ptxkit::testing::bf16_to_f32(h[i]) : ptxkit::testing::f16_to_f32(h[i]);
+    }
+    out.device = DeviceBuffer::from(h);
+    return out;
+}
+
 Logits make_logits(std::int64_t tokens, int experts, DType dtype, Pattern pattern, std::uint64_t seed) {
     std::mt19937_64 rng(seed);
     std::normal_distribution<float> normal(0.0f, 2.0f);
@@ -46,20 +65,7 @@ Logits make_logits(std::int64_t tokens, int experts, DType dtype, Pattern patter
             case Pattern::skewed: f[i] = (i % experts == 3 % experts) ? 12.0f : normal(rng) - 4.0f; break;
         }
     }
-    Logits out;
-    out.values.resize(n);
-    if (dtype == DType::f32) {
-        for (std::size_t i = 0; i < n; ++i) out.values[i] = f[i];
-        out.device = DeviceBuffer::from(f);
-    } else {
-        std::vector<std::uint16_t> h(n);
-        for (std::size_t i = 0; i < n; ++i) {
-            h[i] = dtype == DType::bf16 ? ptxkit::testing::f32_to_bf16_rne(f[i]) : ptxkit::testing::f32_to_f16_rne(f[i]);
-            out.values[i] = dtype == DType::bf16 ? ptxkit::testing::bf16_to_f32(h[i]) : ptxkit::testing::f16_to_f32(h[i]);
-        }
-        out.device = DeviceBuffer::from(h);
-    }
-    return out;
+    return to_device(f, dtype);
 }
 
 // Compares one run; tokens the reference marks not robust only get the loose checks.
@@ -96,22 +102,48 @@ void compare(const RoutingResult& ref, const std::vector<float>& w, const std::v
 
 class MoeRouting : public ptxkit::testing::GpuTest {};
 
-void run_softmax(std::int64_t tokens, int experts, int k, bool renorm, DType dtype, Pattern pattern,
-                 std::uint64_t seed) {
-    const Logits logits = make_logits(tokens, experts, dtype, pattern, seed);
+// One router call on poisoned outputs: the weights and ids it wrote.
+struct Routed {
+    std::vector<float> weights;
+    std::vector<std::int32_t> ids;
+};
+
+template <class Call>
+Routed route(std::int64_t tokens, int k, Call call) {
     DeviceBuffer w(static_cast<std::size_t>(tokens) * k * 4), ids(static_cast<std::size_t>(tokens) * k * 4);
     w.fill(0xFF);  // NaN poison
     ids.fill(0xFF);
-    ptxkit::moe::topk_softmax(TensorView::contiguous(logits.device.get(), dtype, {tokens, experts}),
-                              TensorView::contiguous(w.get(), DType::f32, {tokens, k}),
-                              TensorView::contiguous(ids.get(), DType::i32, {tokens, k}), k, renorm, nullptr);
+    call(TensorView::contiguous(w.get(), DType::f32, {tokens, k}),
+         TensorView::contiguous(ids.get(), DType::i32, {tokens, k}));
+    return {w.to_host<float>(static_cast<std::size_t>(tokens) * k),
+            ids.to_host<std::int32_t>(static_cast<std::size_t>(tokens) * k)};
+}
+
+Routed route_softmax(const Logits& logits, DType dtype, std::int64_t tokens, int experts, int k, bool renorm) {
+    return route(tokens, k, [&](const TensorView& w, const TensorView& ids) {
+        ptxkit::moe::topk_softmax(TensorView::contiguous(logits.device.get(), dtype, {tokens, experts}), w, ids, k,
+                                  renorm, nullptr);
+    });
+}
+
+Routed route_grouped(const Logits& logits, DType dtype, std::int64_t tokens, int experts, const DeviceBuffer* bias,
+                     const ptxkit::moe::GroupedTopkOptions& o) {
+    return route(tokens, o.k, [&](const TensorView& w, const TensorView& ids) {
+        ptxkit::moe::topk_grouped_sigmoid(
+            TensorView::contiguous(logits.device.get(), dtype, {tokens, experts}),
+            bias ? TensorView::contiguous(bias->get(), DType::f32, {experts}) : TensorView{}, w, ids, o, nullptr);
+    });
+}
+
+void run_softmax(std::int64_t tokens, int experts, int k, bool renorm, DType dtype, Pattern pattern,
+                 std::uint64_t seed) {
+    const Logits logits = make_logits(tokens, experts, dtype, pattern, seed);
+    const Routed got = route_softmax(logits, dtype, tokens, experts, k, renorm);
     const auto ref = ptxkit::testing::topk_softmax_reference(logits.values, tokens, experts, k, renorm);
     const std::string what = "topk_softmax " + std::string(ptxkit::dtype_name(dtype)) + " T=" +
                              std::to_string(tokens) + " E=" + std::to_string(experts) + " k=" + std::to_string(k) +
                              (renorm ? " renorm" : "") + " seed=" + std::to_string(seed);
-    compare(ref, w.to_host<float>(static_cast<std::size_t>(tokens) * k),
-            ids.to_host<std::int32_t>(static_cast<std::size_t>(tokens) * k), tokens, experts, k, renorm ? 1.0 : 0.0,
-            what);
+    compare(ref, got.weights, got.ids, tokens, experts, k, renorm ? 1.0 : 0.0, what);
 }
 
 const int kExpertCounts[] = {8, 60, 64, 128, 160, 256, 384, 512};
@@ -155,27 +187,19 @@ void run_grouped(std::int64_t tokens, int experts, int k, int groups, int topk_g
     for (auto& b : bias) b = pattern == Pattern::ties ? 0.0625f * static_cast<float>(level(rng)) : 0.01f * static_cast<float>(level(rng));
     std::vector<double> bias_d(bias.begin(), bias.end());
     DeviceBuffer bias_dev = DeviceBuffer::from(bias);
-    DeviceBuffer w(static_cast<std::size_t>(tokens) * k * 4), ids(static_cast<std::size_t>(tokens) * k * 4);
-    w.fill(0xFF);
-    ids.fill(0xFF);
     ptxkit::moe::GroupedTopkOptions o;
     o.k = k;
     o.num_groups = groups;
     o.topk_group = topk_group;
     o.routed_scaling_factor = 2.5f;
-    ptxkit::moe::topk_grouped_sigmoid(
-        TensorView::contiguous(logits.device.get(), dtype, {tokens, experts}),
-        with_bias ? TensorView::contiguous(bias_dev.get(), DType::f32, {experts}) : TensorView{},
-        TensorView::contiguous(w.get(), DType::f32, {tokens, k}),
-        TensorView::contiguous(ids.get(), DType::i32, {tokens, k}), o, nullptr);
+    const Routed got = route_grouped(logits, dtype, tokens, experts, with_bias ? &bias_dev : nullptr, o);
     const auto ref = ptxkit::testing::topk_grouped_sigmoid_reference(
         logits.values, with_bias ? &bias_d : nullptr, tokens, experts, k, groups, topk_group, 2.5);
     const std::string what = "grouped " + std::string(ptxkit::dtype_name(dtype)) + " T=" + std::to_string(tokens) +
                              " E=" + std::to_string(experts) + " k=" + std::to_string(k) + " groups=" +
                              std::to_string(topk_group) + "/" + std::to_string(groups) +
                              (with_bias ? " bias" : "") + " seed=" + std::to_string(seed);
-    compare(ref, w.to_host<float>(static_cast<std::size_t>(tokens) * k),
-            ids.to_host<std::int32_t>(static_cast<std::size_t>(tokens) * k), tokens, experts, k, 2.5, what);
+    compare(ref, got.weights, got.ids, tokens, experts, k, 2.5, what);
 }
 
 TEST_F(MoeRouting, GroupedDeepSeekV3) {
@@ -208,30 +232,6 @@ TEST_F(MoeRouting, GroupedOtherShapes) {
 // -inf, an infinite maximum takes the softmax's limit, and the grouped
 // weights' denominator is floored by 1e-20. Every lane must agree on the
 // choice, and no weight may be NaN.
-Logits special_logits(const std::vector<float>& f, DType dtype) {
-    Logits out;
-    out.values.assign(f.begin(), f.end());
-    if (dtype == DType::f32) {
-        out.device = DeviceBuffer::from(f);
-        return out;
-    }
-    std::vector<std::uint16_t> h(f.size());
-    for (std::size_t i = 0; i < f.size(); ++i) {
-        const float x = f[i];
-        const bool bf = dtype == DType::bf16;
-        if (std::isnan(x)) {
-            h[i] = bf ? 0x7FC0 : 0x7E00;
-        } else if (std::isinf(x)) {
-            h[i] = bf ? (x > 0 ? 0x7F80 : 0xFF80) : (x > 0 ? 0x7C00 : 0xFC00);
-        } else {
-            h[i] = bf ? ptxkit::testing::f32_to_bf16_rne(x) : ptxkit::testing::f32_to_f16_rne(x);
-            out.values[i] = bf ? ptxkit::testing::bf16_to_f32(h[i]) : ptxkit::testing::f16_to_f32(h[i]);
-        }
-    }
-    out.device = DeviceBuffer::from(h);
-    return out;
-}
-
 TEST_F(MoeRouting, SoftmaxNonFiniteLogits) {
     constexpr float inf = std::numeric_limits<float>::infinity();
     constexpr float nan = std::numeric_limits<float>::quiet_NaN();
@@ -259,18 +259,13 @@ TEST_F(MoeRouting, SoftmaxNonFiniteLogits) {
         row(7)[1] = -inf;                                       // -inf, NaN and +inf together
         row(7)[3] = nan;
         row(7)[experts - 2] = inf;
-        const Logits logits = special_logits(f, dtype);
+        const Logits logits = to_device(f, dtype);
         for (bool renorm : {false, true}) {
             const int k = 4;
-            DeviceBuffer w(static_cast<std::size_t>(rows) * k * 4), ids(static_cast<std::size_t>(rows) * k * 4);
-            w.fill(0xFF);
-            ids.fill(0xFF);
-            ptxkit::moe::topk_softmax(TensorView::contiguous(logits.device.get(), dtype, {rows, experts}),
-                                      TensorView::contiguous(w.get(), DType::f32, {rows, k}),
-                                      TensorView::contiguous(ids.get(), DType::i32, {rows, k}), k, renorm, nullptr);
+            const Routed got = route_softmax(logits, dtype, rows, experts, k, renorm);
             const auto ref = ptxkit::testing::topk_softmax_reference(logits.values, rows, experts, k, renorm);
-            const auto got_ids = ids.to_host<std::int32_t>(static_cast<std::size_t>(rows) * k);
-            const auto got_w = w.to_host<float>(static_cast<std::size_t>(rows) * k);
+            const auto& got_ids = got.ids;
+            const auto& got_w = got.weights;
             compare(ref, got_w, got_ids, rows, experts, k, renorm ? 1.0 : 0.0,
                     "non-finite softmax E=" + std::to_string(experts) + " " + ptxkit::dtype_name(dtype) +
                         (renorm ? " renorm" : ""));
@@ -311,22 +306,16 @@ TEST_F(MoeRouting, GroupedNonFiniteAndUnderflowingLogits) {
     std::vector<double> bias_d(bias.begin(), bias.end());
     DeviceBuffer bias_dev = DeviceBuffer::from(bias);
     for (DType dtype : {DType::f32, DType::bf16}) {
-        const Logits logits = special_logits(f, dtype);
-        DeviceBuffer w(static_cast<std::size_t>(rows) * k * 4), ids(static_cast<std::size_t>(rows) * k * 4);
-        w.fill(0xFF);
-        ids.fill(0xFF);
+        const Logits logits = to_device(f, dtype);
         ptxkit::moe::GroupedTopkOptions o;
         o.k = k;
         o.num_groups = groups;
         o.topk_group = topk_group;
-        ptxkit::moe::topk_grouped_sigmoid(TensorView::contiguous(logits.device.get(), dtype, {rows, experts}),
-                                          TensorView::contiguous(bias_dev.get(), DType::f32, {experts}),
-                                          TensorView::contiguous(w.get(), DType::f32, {rows, k}),
-                                          TensorView::contiguous(ids.get(), DType::i32, {rows, k}), o, nullptr);
+        const Routed got = route_grouped(logits, dtype, rows, experts, &bias_dev, o);
         auto ref = ptxkit::testing::topk_grouped_sigmoid_reference(logits.values, &bias_d, rows, experts, k, groups,
                                                                    topk_group, 2.5);
-        const auto got_ids = ids.to_host<std::int32_t>(static_cast<std::size_t>(rows) * k);
-        const auto got_w = w.to_host<float>(static_cast<std::size_t>(rows) * k);
+        const auto& got_ids = got.ids;
+        const auto& got_w = got.weights;
         // Row 2's weights are 0 in f32 and ~1e-19 in float64: checked below.
         ref.robust[2] = false;
         compare(ref, got_w, got_ids, rows, experts, k, 0.0,

@@ -17,7 +17,8 @@ std::uint16_t f32_to_f16_rne(float x) {
     const std::uint32_t u = std::bit_cast<std::uint32_t>(x);
     const std::uint16_t sign = static_cast<std::uint16_t>((u >> 16) & 0x8000u);
     const std::uint32_t abs = u & 0x7fffffffu;
-    if (abs >= 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // inf (NaN excluded)
+    if (abs > 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7e00u);   // NaN: a quiet NaN
+    if (abs == 0x7f800000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // inf
     // Work in the float's own bits: fp16 keeps 10 mantissa bits, exponent bias 15.
     const int exponent = static_cast<int>(abs >> 23) - 127;
     if (exponent > 15) return static_cast<std::uint16_t>(sign | 0x7c00u);

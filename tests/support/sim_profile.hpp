@@ -21,9 +21,6 @@ struct KernelAccessStats {
     // The shared accesses that took more wavefronts than their phases, per
     // instruction: "PTX line L (source line S): R requests, W wavefronts".
     std::vector<std::string> conflicts;
-    double wavefronts_per_request() const {
-        return shared_requests ? static_cast<double>(shared_wavefronts) / static_cast<double>(shared_requests) : 0;
-    }
     double sectors_per_request() const {
         return global_requests ? static_cast<double>(global_sectors) / static_cast<double>(global_requests) : 0;
     }
